@@ -1,0 +1,131 @@
+"""Validate messages against the published schema files themselves, not the models.
+
+The registry is built from spec/schemas, so what suppliers download is what is
+tested. A schema error is mapped to a requirement by the nearest
+``x-requirement`` on the failing subschema, falling back to PS-SCH-001.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator, ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+from plugshare.standard.paths import schemas_dir
+from plugshare.validation.problems import Problem
+
+FALLBACK_REQUIREMENT = "PS-SCH-001"
+
+#: Fields whose values are personal data: reports never show them.
+SENSITIVE_FIELDS = {"ni_number", "birth_date", "account_number", "building_society_roll_number", "email", "phone"}
+
+
+class SchemaSet:
+    """The published schemas, by message type, ready to validate."""
+
+    def __init__(self, directory: Path):
+        resources = []
+        self.ids: dict[str, str] = {}
+        for path in sorted(directory.glob("*.json")):
+            contents = json.loads(path.read_text(encoding="utf-8"))
+            resources.append((contents["$id"], Resource.from_contents(contents, default_specification=DRAFT202012)))
+            if path.name != "common.json":
+                self.ids[path.name.removesuffix(".json")] = contents["$id"]
+        self.registry: Registry = Registry().with_resources(resources)
+        self._validators: dict[str, Draft202012Validator] = {}
+
+    @property
+    def message_types(self) -> list[str]:
+        return sorted(self.ids)
+
+    def validator(self, message_type: str) -> Draft202012Validator:
+        if message_type not in self._validators:
+            schema = self.registry.contents(self.ids[message_type])
+            self._validators[message_type] = Draft202012Validator(
+                schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+        return self._validators[message_type]
+
+    def problems(self, message_type: str, message: dict[str, Any]) -> list[Problem]:
+        errors = self.validator(message_type).iter_errors(message)
+        return [problem_from_error(error) for error in sorted(errors, key=lambda e: list(e.absolute_path))]
+
+
+@cache
+def published_schemas() -> SchemaSet:
+    return SchemaSet(schemas_dir())
+
+
+def pointer_of(path) -> str:
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+def shown(pointer: str, value: Any) -> str:
+    """A value as a report may show it: personal data withheld, long values cut."""
+    if pointer.rsplit("/", 1)[-1] in SENSITIVE_FIELDS:
+        return "the value (withheld: personal data)"
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, (int, float)):
+        return "number"
+    return {str: "string", list: "array", dict: "object", type(None): "null"}[type(value)]
+
+
+def reason_for(error: ValidationError, pointer: str) -> str:
+    keyword, expected, value = error.validator, error.validator_value, error.instance
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    what = schema.get("title")
+    if keyword == "required":
+        missing = [name for name in expected if isinstance(value, dict) and name not in value]
+        return f"missing required field {missing[0]!r}" if missing else error.message
+    if keyword == "additionalProperties":
+        extra = sorted(set(value) - set(schema.get("properties", {}))) if isinstance(value, dict) else []
+        return (f"unknown field {', '.join(repr(e) for e in extra)}: local or vendor fields belong in "
+                "extensions under a namespace")
+    if keyword == "type":
+        return f"expected a JSON {expected}, got a JSON {_json_type(value)}"
+    if keyword == "enum":
+        options = ", ".join(json.dumps(o) for o in expected[:12]) + (", ..." if len(expected) > 12 else "")
+        return f"{shown(pointer, value)} is not one of {options}"
+    if keyword == "const":
+        return f"{shown(pointer, value)} must be {json.dumps(expected)}"
+    if keyword == "pattern":
+        described = f"a valid {what}" if what else f"of the form {expected}"
+        return f"{shown(pointer, value)} is not {described}"
+    if keyword == "not":
+        return f"{shown(pointer, value)} takes a form that is not allowed here"
+    if keyword == "format":
+        return f"{shown(pointer, value)} is not a valid {expected}"
+    if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        word = {"minimum": "below the minimum", "maximum": "above the maximum",
+                "exclusiveMinimum": "not above", "exclusiveMaximum": "not below"}[keyword]
+        return f"{shown(pointer, value)} is {word} {expected}"
+    if keyword in ("minLength", "maxLength"):
+        return f"the text is {len(value)} characters long; {'at least' if keyword == 'minLength' else 'at most'} {expected} allowed"
+    if keyword in ("minItems", "maxItems"):
+        return f"{len(value)} items; {'at least' if keyword == 'minItems' else 'at most'} {expected} allowed"
+    if keyword == "oneOf":
+        alternatives = [next(iter(option.get("required", ["?"]))) for option in expected]
+        return f"give exactly one of {' and '.join(alternatives)}"
+    if keyword == "propertyNames":
+        return f"attribute name {value!r} is not allowed: extension attribute names are lower-case letters and digits"
+    return error.message if pointer.rsplit("/", 1)[-1] not in SENSITIVE_FIELDS else f"the value breaks '{keyword}'"
+
+
+def problem_from_error(error: ValidationError) -> Problem:
+    pointer = pointer_of(error.absolute_path)
+    if error.validator == "propertyNames":
+        pointer = pointer_of([*error.absolute_path, error.instance])
+    requirement = FALLBACK_REQUIREMENT
+    if isinstance(error.schema, dict) and "x-requirement" in error.schema:
+        requirement = error.schema["x-requirement"]
+    return Problem(requirement, "MUST", pointer, reason_for(error, pointer))
