@@ -122,7 +122,8 @@ def envelope_rules(type_name: str) -> dict[str, Any]:
     """JSON Schema for what per-field types cannot say: attribute names, and data/subject by action."""
     return {
         "x-requirement": "PS-ENV-004",
-        "propertyNames": {"pattern": "^[a-z0-9]{1,20}$"},
+        "propertyNames": {"title": "CloudEvents attribute name (lower-case letters and digits, at most 20)",
+                          "pattern": "^[a-z0-9]{1,20}$", "x-requirement": "PS-ENV-004"},
         "allOf": [
             {"if": {"properties": {"action": {"const": "upsert"}}, "required": ["action"]},
              "then": {"required": ["data"], "x-requirement": "PS-ENV-006"}},

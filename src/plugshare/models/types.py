@@ -48,10 +48,11 @@ def _pattern(pattern: str, what: str):
 
 
 def _text(name: str, pattern: str, what: str, requirement: str, description: str, **extra: Any):
+    title = what.split(" ", 1)[1] if what.startswith(("a ", "an ")) else what
     return Annotated[
         str,
         _pattern(pattern, what),
-        _ref(name, {"type": "string", "pattern": pattern, "description": description,
+        _ref(name, {"title": title, "type": "string", "pattern": pattern, "description": description,
                     "x-requirement": requirement, **extra}),
     ]
 
@@ -111,7 +112,7 @@ Money = Annotated[
     BeforeValidator(_to_money),
     _money_out,
     _ref("Money", {
-        "type": "string", "pattern": MONEY_PATTERN,
+        "title": "amount of money", "type": "string", "pattern": MONEY_PATTERN,
         "description": "An amount in pounds sterling as a decimal string with exactly two places "
                        "(e.g. \"1234.56\", \"-12.00\"). Never a JSON number.",
         "x-requirement": "PS-COM-001",
@@ -123,7 +124,7 @@ NonNegativeMoney = Annotated[
     AfterValidator(_non_negative),
     _money_out,
     _ref("NonNegativeMoney", {
-        "type": "string", "pattern": NON_NEGATIVE_MONEY_PATTERN,
+        "title": "amount of money of zero or more", "type": "string", "pattern": NON_NEGATIVE_MONEY_PATTERN,
         "description": "An amount in pounds sterling, zero or more, as a decimal string with two places.",
         "x-requirement": "PS-COM-001",
     }),
@@ -133,7 +134,7 @@ Rate = Annotated[
     BeforeValidator(_to_rate),
     PlainSerializer(lambda d: f"{d:f}", return_type=str),
     _ref("Rate", {
-        "type": "string", "pattern": RATE_PATTERN,
+        "title": "non-negative decimal rate", "type": "string", "pattern": RATE_PATTERN,
         "description": "A non-negative exact decimal, such as a multiplier (\"0.555\") or a percentage "
                        "(\"6.50\"), as a string so that charges computed from it are exact.",
         "x-requirement": "PS-COM-008",
@@ -153,7 +154,7 @@ Date = Annotated[
     dt.date,
     BeforeValidator(_reject_numbers),
     _ref("Date", {
-        "type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
+        "title": "date (YYYY-MM-DD)", "type": "string", "format": "date", "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$",
         "description": "An ISO 8601 calendar date, YYYY-MM-DD.",
         "x-requirement": "PS-COM-002",
     }),
@@ -171,7 +172,7 @@ Timestamp = Annotated[
     BeforeValidator(_reject_numbers),
     AfterValidator(_aware),
     _ref("Timestamp", {
-        "type": "string", "format": "date-time",
+        "title": "RFC 3339 timestamp with an offset", "type": "string", "format": "date-time",
         "pattern": r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$",
         "description": "An RFC 3339 timestamp with a UTC offset.",
         "x-requirement": "PS-ENV-010",
@@ -211,7 +212,8 @@ Extensions = Annotated[
     dict[ExtensionNamespace, dict[str, Any]],
     _ref("Extensions", {
         "type": "object",
-        "propertyNames": {"pattern": EXTENSION_NAMESPACE_PATTERN},
+        "propertyNames": {"title": "extension namespace (lower-case and dotted, e.g. gov.uk.e07000991)",
+                          "pattern": EXTENSION_NAMESPACE_PATTERN, "x-requirement": "PS-COM-004"},
         "additionalProperties": {"type": "object"},
         "description": "Local and vendor fields, one object per namespace. A namespace is lower-case and "
                        "dotted, naming its owner (\"gov.uk.e07000991\" for a council, \"com.example-vendor\" "
@@ -239,8 +241,9 @@ NationalInsuranceNumber = Annotated[
                        "not valid: Q is never a prefix letter). Prefixes BG, GB, KN, NK, NT, TN and ZZ "
                        "are never issued.",
         "allOf": [
-            {"pattern": ids.NINO_PATTERN, "x-requirement": "PS-ID-001"},
-            {"not": {"pattern": ids.NINO_EXCLUDED_PATTERN}, "x-requirement": "PS-ID-002"},
+            {"title": "National Insurance number", "pattern": ids.NINO_PATTERN, "x-requirement": "PS-ID-001"},
+            {"title": "National Insurance number: its prefix is never issued",
+             "not": {"pattern": ids.NINO_EXCLUDED_PATTERN}, "x-requirement": "PS-ID-002"},
         ],
     }),
 ]
@@ -267,7 +270,7 @@ def _int_in(name: str, lo: int, hi: int, requirement: str, description: str):
         int,
         Field(strict=True),
         AfterValidator(check),
-        _ref(name, {"type": "integer", "minimum": lo, "maximum": hi, "description": description,
+        _ref(name, {"title": name.upper(), "type": "integer", "minimum": lo, "maximum": hi, "description": description,
                     "x-requirement": requirement}),
     ]
 

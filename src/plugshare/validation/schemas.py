@@ -102,7 +102,7 @@ def reason_for(error: ValidationError, pointer: str) -> str:
         described = f"a valid {what}" if what else f"of the form {expected}"
         return f"{shown(pointer, value)} is not {described}"
     if keyword == "not":
-        return f"{shown(pointer, value)} takes a form that is not allowed here"
+        return f"{shown(pointer, value)} is not allowed" + (f" ({what})" if what else "")
     if keyword == "format":
         return f"{shown(pointer, value)} is not a valid {expected}"
     if keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
@@ -116,16 +116,22 @@ def reason_for(error: ValidationError, pointer: str) -> str:
     if keyword == "oneOf":
         alternatives = [next(iter(option.get("required", ["?"]))) for option in expected]
         return f"give exactly one of {' and '.join(alternatives)}"
-    if keyword == "propertyNames":
-        return f"attribute name {value!r} is not allowed: extension attribute names are lower-case letters and digits"
     return error.message if pointer.rsplit("/", 1)[-1] not in SENSITIVE_FIELDS else f"the value breaks '{keyword}'"
 
 
 def problem_from_error(error: ValidationError) -> Problem:
     pointer = pointer_of(error.absolute_path)
-    if error.validator == "propertyNames":
-        pointer = pointer_of([*error.absolute_path, error.instance])
     requirement = FALLBACK_REQUIREMENT
     if isinstance(error.schema, dict) and "x-requirement" in error.schema:
         requirement = error.schema["x-requirement"]
-    return Problem(requirement, "MUST", pointer, reason_for(error, pointer))
+    if "propertyNames" in error.relative_schema_path:
+        name = error.instance
+        what = error.schema.get("title", "name") if isinstance(error.schema, dict) else "name"
+        return Problem(requirement, "MUST", pointer_of([*error.absolute_path, name]),
+                       f"{name!r} is not allowed here: expected a {what}")
+    reason = reason_for(error, pointer)
+    if error.validator == "required" and isinstance(error.instance, dict):
+        missing = [name for name in error.validator_value if name not in error.instance]
+        if missing:
+            pointer = pointer_of([*error.absolute_path, missing[0]])
+    return Problem(requirement, "MUST", pointer, reason)

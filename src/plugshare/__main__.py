@@ -1,0 +1,3 @@
+from plugshare.cli import main
+
+main()
