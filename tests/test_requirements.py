@@ -1,0 +1,65 @@
+"""Every MUST requirement of the catalogue has a valid case and an invalid case.
+
+The invalid case is the published example that breaks it (a valid message with
+one named change); the valid case is the same message before the change. The
+test asserts that the change, and only the change, breaks that requirement.
+"""
+
+import json
+
+import pytest
+
+from plugshare.standard.examples import BREACHES, base
+from plugshare.standard.requirements import RETIRED, SECTIONS, catalogue
+from plugshare.validation.reader import read_path
+from plugshare.validation.validator import validate_entries
+
+MUST = [r for r in catalogue() if r.level == "MUST"]
+BREACH_BY_REQUIREMENT = {b.requirement: b for b in BREACHES}
+
+
+def must_problems(path) -> set[str]:
+    return {p.requirement for report in validate_entries(read_path(str(path)))
+            for p in report.problems if p.level == "MUST"}
+
+
+def test_every_must_requirement_has_an_invalid_case():
+    missing = [r.id for r in MUST if r.id not in BREACH_BY_REQUIREMENT]
+    assert not missing, f"MUST requirements with no invalid example: {missing}"
+
+
+def test_every_invalid_case_names_a_requirement_of_the_catalogue():
+    ids = {r.id for r in catalogue()}
+    assert {b.requirement for b in BREACHES} <= ids
+
+
+@pytest.mark.parametrize("requirement", MUST, ids=lambda r: r.id)
+def test_requirement_has_valid_and_invalid_case(requirement, tmp_path):
+    breach = BREACH_BY_REQUIREMENT[requirement.id]
+    valid = tmp_path / "valid.json"
+    valid.write_text(json.dumps(base(breach.message_type, breach.where)))
+    assert must_problems(valid) == set(), "the unchanged message must be valid"
+
+    invalid = tmp_path / breach.file_name
+    invalid.write_text(breach.render())
+    assert must_problems(invalid) == {requirement.id}, f"{breach.change} must break only {requirement.id}"
+
+
+def test_requirement_ids_are_well_formed_and_unique():
+    ids = [r.id for r in catalogue()]
+    assert len(ids) == len(set(ids))
+    for requirement_id in ids:
+        prefix, section, number = requirement_id.split("-")
+        assert prefix == "PS" and section in SECTIONS and number.isdigit() and len(number) == 3
+
+
+def test_retired_ids_are_never_reused():
+    assert not set(RETIRED) & {r.id for r in catalogue()}
+
+
+def test_every_requirement_applies_to_known_message_types():
+    from plugshare.models import MESSAGE_TYPES
+
+    for requirement in catalogue():
+        assert requirement.message_types, requirement.id
+        assert set(requirement.message_types) <= set(MESSAGE_TYPES), requirement.id
