@@ -30,8 +30,7 @@ from plugshare.calculations import (
 from plugshare.models import cloudevents_type, message_model
 from plugshare.models import hr, payroll, revenues
 from plugshare.models.common import Identifier, Period, PersonName, PropertyAddress, Record
-from plugshare.models.version import STANDARD_VERSION
-from plugshare.standard.schemas import file_name, schema_id
+from plugshare.models.version import STANDARD_VERSION, schema_id
 
 ZERO = Decimal("0.00")
 
@@ -108,7 +107,7 @@ class ServiceGenerator:
             source=f"urn:plugshare:{council.gss_code}:{system}",
             type=cloudevents_type(record.message_type),
             time=self.as_at,
-            dataschema=schema_id(file_name(record.message_type)),
+            dataschema=schema_id(f"{record.message_type}.json"),
             subject=record.id,
             council=council.gss_code,
             action="upsert",

@@ -16,10 +16,9 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from plugshare.models import MESSAGE_TYPES, cloudevents_type, common, message_model
 from plugshare.models.types import COMMON_DEFS, COMMON_MARKER, COMMON_SCHEMA_FILE
-from plugshare.models.version import STANDARD_VERSION
+from plugshare.models.version import SCHEMA_BASE, schema_id
 
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
-SCHEMA_BASE = f"https://plugshare.uk/schemas/{STANDARD_VERSION}/"
 
 #: Models defined once in common.json rather than in each message file.
 COMMON_MODELS: tuple[type[BaseModel], ...] = (
@@ -54,12 +53,11 @@ class StandardSchemaGenerator(GenerateJsonSchema):
         return False
 
 
-def schema_id(file_name: str) -> str:
-    return SCHEMA_BASE + file_name
-
-
 def file_name(message_type: str) -> str:
     return f"{message_type}.json"
+
+
+__all__ = ["SCHEMA_BASE", "schema_id", "file_name", "published_schemas", "common_schema", "message_schema"]
 
 
 def _rewrite(node: Any) -> Any:
