@@ -64,7 +64,7 @@ def spec_export(check: bool, spec_dir: Path | None) -> None:
             click.echo(f"{len(stale)} generated file(s) differ from the models; regenerate with "
                        "'plugshare spec export' (or 'make spec') and commit them.", err=True)
             sys.exit(1)
-        click.echo(f"spec is up to date ({len(export.artefacts())} generated files in {spec_dir})")
+        click.echo(f"spec is up to date ({len(export.artefacts(spec_dir))} generated files in {spec_dir})")
         return
     changed = export.write(spec_dir)
     for path in changed:

@@ -10,25 +10,28 @@ from __future__ import annotations
 from pathlib import Path
 
 from plugshare.standard import schemas
-from plugshare.standard.requirements import render_catalogue
+from plugshare.standard.requirements import fill_readme, render_catalogue
 
 #: Directories whose every file is generated: a file there that is not generated is stale.
 GENERATED_DIRS = ("schemas",)
 
 
-def artefacts() -> dict[str, str]:
-    """Path relative to spec/ -> text."""
+def artefacts(spec_dir: Path) -> dict[str, str]:
+    """Path relative to spec/ -> text. spec/README.md is prose with a generated requirements section."""
+    from plugshare.standard import examples
+
     files = {f"schemas/{name}": text for name, text in schemas.published_schemas().items()}
     files["requirements.json"] = render_catalogue()
-    from plugshare.standard import examples  # generated from the synthetic data and the mutations
-
     files.update(examples.artefacts())
+    readme = spec_dir / "README.md"
+    if readme.is_file():
+        files["README.md"] = fill_readme(readme.read_text(encoding="utf-8"))
     return files
 
 
 def stale(spec_dir: Path) -> list[str]:
     """Generated files that are missing, differ, or are left over, relative to spec/."""
-    expected = artefacts()
+    expected = artefacts(spec_dir)
     out = [path for path, text in expected.items()
            if not (spec_dir / path).is_file() or (spec_dir / path).read_text(encoding="utf-8") != text]
     for directory in (*GENERATED_DIRS, *examples_dirs()):
@@ -46,7 +49,7 @@ def examples_dirs() -> tuple[str, ...]:
 def write(spec_dir: Path) -> list[str]:
     """Write every artefact, remove left-over generated files; return what changed."""
     changed = stale(spec_dir)
-    expected = artefacts()
+    expected = artefacts(spec_dir)
     for relative in changed:
         target = spec_dir / relative
         if relative in expected:

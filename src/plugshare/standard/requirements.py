@@ -175,3 +175,28 @@ def render_catalogue() -> str:
         "requirements": [r.as_dict() for r in catalogue()],
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+README_START = "<!-- requirements:start -->"
+README_END = "<!-- requirements:end -->"
+
+
+def render_markdown() -> str:
+    """Every requirement as Markdown, by section: the generated part of spec/README.md."""
+    lines = ["", "This part is generated from the catalogue by `plugshare spec export`; do not edit it by hand.", ""]
+    section = None
+    for requirement in catalogue():
+        if requirement.section != section:
+            section = requirement.section
+            lines += ["", f"### {section}", "", "| id | level | checked by | requirement |", "| --- | --- | --- | --- |"]
+        text = requirement.text.replace("|", "\\|")
+        lines.append(f"| {requirement.id} | {requirement.level} | {requirement.enforced_by} | {text} |")
+    return "\n".join(lines) + "\n\n"
+
+
+def fill_readme(text: str) -> str:
+    """spec/README.md with the generated requirements between its markers (unchanged if it has none)."""
+    start, end = text.find(README_START), text.find(README_END)
+    if start < 0 or end < start:
+        return text
+    return text[: start + len(README_START)] + "\n" + render_markdown() + text[end:]

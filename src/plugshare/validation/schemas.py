@@ -45,7 +45,8 @@ class SchemaSet:
 
     def validator(self, message_type: str) -> Draft202012Validator:
         if message_type not in self._validators:
-            schema = self.registry.contents(self.ids[message_type])
+            uri = self.ids[message_type]
+            schema = dereference(self.registry.contents(uri), self.registry.resolver(base_uri=uri))
             self._validators[message_type] = Draft202012Validator(
                 schema, registry=self.registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
         return self._validators[message_type]
@@ -53,6 +54,35 @@ class SchemaSet:
     def problems(self, message_type: str, message: dict[str, Any]) -> list[Problem]:
         errors = self.validator(message_type).iter_errors(message)
         return [problem_from_error(error) for error in sorted(errors, key=lambda e: list(e.absolute_path))]
+
+
+_ANNOTATIONS = {"description", "default", "title", "examples", "$comment"}
+
+
+MAX_REFERENCE_DEPTH = 32
+
+
+def dereference(node: Any, resolver, depth: int = 0) -> Any:
+    """The schema with every ``$ref`` replaced by what it points to, resolved once.
+
+    Validation then never looks up references, which is most of its cost. The published
+    schemas are not recursive; a reference chain deeper than any they have is refused.
+    """
+    if isinstance(node, list):
+        return [dereference(item, resolver, depth) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if isinstance(node.get("$ref"), str):
+        if depth >= MAX_REFERENCE_DEPTH:
+            raise ValueError(f"schema references nest deeper than {MAX_REFERENCE_DEPTH} at {node['$ref']}")
+        resolved = resolver.lookup(node["$ref"])
+        inner = dereference(resolved.contents, resolved.resolver, depth + 1)
+        siblings = {k: dereference(v, resolver, depth) for k, v in node.items() if k != "$ref"}
+        if set(siblings) <= _ANNOTATIONS:
+            return {**siblings, **inner}
+        return {**siblings, "allOf": [*siblings.pop("allOf", []), inner]}
+    return {key: (dereference(value, resolver, depth) if key not in ("$defs", "const", "enum") else value)
+            for key, value in node.items()}
 
 
 @cache
