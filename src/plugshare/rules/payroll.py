@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from plugshare import identifiers, refdata
 from plugshare.calculations import MAX_PERIOD, tax_year_bounds
-from plugshare.rules.base import Violation, rule
+from plugshare.rules.base import StreamRule, Violation, rule, stream_rule
 from plugshare.rules.common import as_date
 
 BACS_NAME_CHARACTERS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.&/- ")
@@ -226,3 +226,57 @@ def bacs_account_name(message):
     bad = sorted(set(name.upper()) - BACS_NAME_CHARACTERS)
     if bad:
         yield Violation("/data/account_name", f"characters BACS cannot carry: {' '.join(repr(c) for c in bad)}")
+
+
+@stream_rule
+class PayRunTotalsMatchPayslips(StreamRule):
+    """Checked when a stream holds a pay run and all the payslips it declares; memory per pay run only."""
+
+    id = "PS-PAY-016"
+    name = "pay-run-totals"
+    level = "MUST"
+    text = ("A pay run's payslips MUST share its tax year, pay frequency and period number; when a stream holds "
+            "a pay run and all payslip_count of its payslips, its totals MUST equal the sums of theirs, and a "
+            "stream MUST NOT hold more payslips for a pay run than its payslip_count.")
+    message_types = ("payroll.pay-run", "payroll.payslip")
+
+    TOTALS = ("gross_pay", "net_pay", "tax_deducted", "employee_ni", "employer_ni")
+
+    def __init__(self) -> None:
+        self.runs: dict[tuple[str, str], tuple[object, dict]] = {}
+        self.slips: dict[tuple[str, str], dict] = {}
+
+    def observe(self, message_type, message, where):
+        data = message.get("data")
+        if not data or message_type not in self.message_types:
+            return
+        if message_type == "payroll.pay-run":
+            self.runs[(message["council"], data["id"])] = (where, data)
+            return
+        key = (message["council"], data["pay_run_id"])
+        seen = self.slips.setdefault(key, {"count": 0, "shape": set(), **{t: Decimal("0.00") for t in self.TOTALS}})
+        seen["count"] += 1
+        seen["shape"].add((data["tax_year"], data["pay_frequency"], data["period_number"]))
+        seen["gross_pay"] += money(data["gross_pay"])
+        seen["net_pay"] += money(data["net_pay"])
+        seen["tax_deducted"] += money(data["tax_deducted"])
+        seen["employee_ni"] += total(data["ni"], key="employee_contribution")
+        seen["employer_ni"] += total(data["ni"], key="employer_contribution")
+
+    def finish(self):
+        for key, (where, run) in self.runs.items():
+            seen = self.slips.get(key)
+            if seen is None:
+                continue
+            shapes = seen["shape"] - {(run["tax_year"], run["pay_frequency"], run["period_number"])}
+            if shapes:
+                yield where, Violation("/data/period_number", f"payslips of this run are for "
+                                       f"{', '.join(f'{y} {f} period {p}' for y, f, p in sorted(shapes))}")
+            if seen["count"] > run["payslip_count"]:
+                yield where, Violation("/data/payslip_count", f"the stream holds {seen['count']} payslips for a "
+                                                              f"run of {run['payslip_count']}")
+            elif seen["count"] == run["payslip_count"]:
+                for name in self.TOTALS:
+                    if money(run["totals"][name]) != seen[name]:
+                        yield where, Violation(f"/data/totals/{name}", f"{run['totals'][name]} is not the sum of the "
+                                                                       f"payslips ({seen[name]:.2f})")

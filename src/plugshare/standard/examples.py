@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -85,21 +86,27 @@ def _scottish_band_h_property() -> Message:
 def _weekly_week_53_scottish() -> Message:
     message = base("payroll.payslip")
     data = message["data"]
-    data.update(pay_frequency="W1", period_number=53, payment_date="2026-04-05",
-                tax_code={"code": "D2", "regime": "S", "non_cumulative": True})
+    run_id = data["pay_run_id"].rsplit("-", 1)[0] + "-W53"
+    data.update(id=f"{run_id}-{data['payroll_id']}", pay_run_id=run_id, pay_frequency="W1", period_number=53,
+                payment_date="2026-04-05", tax_code={"code": "D2", "regime": "S", "non_cumulative": True})
+    message["subject"] = data["id"]
     return message
 
 
 def _four_weekly_week_56() -> Message:
     message = base("payroll.pay-run")
-    message["data"].update(pay_frequency="W4", period_number=56, period_start="2026-03-09",
+    run_id = message["data"]["id"].rsplit("-", 1)[0] + "-W56"
+    message["data"].update(id=run_id, pay_frequency="W4", period_number=56, period_start="2026-03-09",
                            period_end="2026-04-05", payment_date="2026-04-03")
+    message["subject"] = run_id
     return message
 
 
 def _welsh_tax_code() -> Message:
     message = base("payroll.tax-details")
-    message["data"]["tax_code"] = {"code": "1257L", "regime": "C", "non_cumulative": True}
+    message["data"].update(id=message["data"]["id"] + "-c", tax_code={"code": "1257L", "regime": "C",
+                                                                      "non_cumulative": True})
+    message["subject"] = message["data"]["id"]
     return message
 
 
@@ -116,20 +123,27 @@ def _org_tree() -> str:
     return "".join(json.dumps(u, ensure_ascii=False) + "\n" for u in units if u["council"] == council)
 
 
+def _renamed(name: str, message: Message) -> str:
+    """A derived example is a message of its own: it gets its own id, derived from its file name."""
+    message["id"] = str(uuid.uuid5(uuid.NAMESPACE_URL, f"plugshare-example:{name}"))
+    return _dump(message)
+
+
 def valid_examples() -> dict[str, str]:
     from plugshare.models import MESSAGE_TYPES
 
     files = {f"{t}.json": _dump(base(t)) for t in sorted(MESSAGE_TYPES)}
-    files.update({
-        "revenues.property--wales-band-i.json": _dump(_welsh_band_i_property()),
-        "revenues.council-tax-bill--wales-band-i.json": _dump(_welsh_band_i_bill()),
-        "revenues.property--scotland-band-h.json": _dump(_scottish_band_h_property()),
-        "payroll.payslip--weekly-week-53-scottish-d2.json": _dump(_weekly_week_53_scottish()),
-        "payroll.pay-run--four-weekly-week-56.json": _dump(_four_weekly_week_56()),
-        "payroll.tax-details--welsh-non-cumulative.json": _dump(_welsh_tax_code()),
-        "hr.person--delete.json": _dump(_delete()),
-        "hr.org-unit--tree.ndjson": _org_tree(),
-    })
+    derived = {
+        "revenues.property--wales-band-i.json": _welsh_band_i_property,
+        "revenues.council-tax-bill--wales-band-i.json": _welsh_band_i_bill,
+        "revenues.property--scotland-band-h.json": _scottish_band_h_property,
+        "payroll.payslip--weekly-week-53-scottish-d2.json": _weekly_week_53_scottish,
+        "payroll.pay-run--four-weekly-week-56.json": _four_weekly_week_56,
+        "payroll.tax-details--welsh-non-cumulative.json": _welsh_tax_code,
+        "hr.person--delete.json": _delete,
+    }
+    files.update({name: _renamed(name, make()) for name, make in derived.items()})
+    files["hr.org-unit--tree.ndjson"] = _org_tree()
     return files
 
 
@@ -231,6 +245,15 @@ def _small_business_multiplier_above_threshold(message: Message) -> Message:
     data["multiplier"] = {"kind": "small_business", "value": "0.499"}
     data["gross_charge"] = data["net_charge"] = f"{gross:.2f}"
     return message
+
+
+def _run_with_payslips(message: Message) -> list[Message]:
+    """The pay run with every payslip of it, its gross total one pound high."""
+    run_id = message["data"]["id"]
+    slips = [m for m in map(json.loads, _stream())
+             if m["type"] == "uk.plugshare.payroll.payslip" and m["data"]["pay_run_id"] == run_id]
+    message["data"]["totals"]["gross_pay"] = _money(message["data"]["totals"]["gross_pay"], "1.00")
+    return [message, *slips]
 
 
 def _no_reliefs(data: dict) -> bool:
@@ -336,6 +359,8 @@ BREACHES: tuple[Breach, ...] = (
            _drop("data.lgps_section")),
     Breach("PS-PAY-013", "lgps-rate-wrong-band", "payroll.pension-membership", "employee rate of 5.0%",
            _set("data.employee_rate_percent", "5.0")),
+    Breach("PS-PAY-016", "run-total-not-sum-of-payslips", "payroll.pay-run",
+           "gross total one pound above the sum of its payslips", _run_with_payslips, suffix="ndjson"),
     Breach("PS-CT-001", "band-i-in-england", "revenues.council-tax-bill", "band I on the england-1991 list",
            _set("data.band", "I")),
     Breach("PS-CT-002", "welsh-property-on-english-list", "revenues.property",
