@@ -86,3 +86,11 @@ def test_long_term_empty_premium_tiers_by_years_empty(empty_since, percent, allo
     message["data"]["premium"] = {"premium_type": "long_term_empty", "percent": percent,
                                   "period": {"start": "2025-04-01"}, "empty_since": empty_since}
     assert (problems(message) == []) is allowed
+
+
+def test_a_newer_minor_version_is_a_warning():
+    message = load_example("hr.person.json")
+    message["schemaversion"] = "1.4.0"
+    assert problems(message) == [("PS-ENV-011", "SHOULD")]
+    message["schemaversion"] = "1.0.0"
+    assert problems(message) == []

@@ -6,6 +6,7 @@ import datetime as dt
 
 from plugshare.calculations import is_year_label
 from plugshare.models import MESSAGE_TYPES
+from plugshare.models.version import STANDARD_VERSION
 from plugshare.rules.base import Violation, escape, rule, walk
 
 ALL_TYPES = tuple(sorted(MESSAGE_TYPES))
@@ -49,6 +50,20 @@ def year_label(message):
         for name in YEAR_FIELDS:
             if name in node and not is_year_label(node[name]):
                 yield Violation(f"{pointer}/{name}", f"{node[name]!r} does not name two consecutive years")
+
+
+def _version(text: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in text.split("."))
+
+
+@rule("PS-ENV-011", "schema-version-not-newer", "SHOULD",
+      "A message's schemaversion SHOULD NOT be newer than the version of the standard its receiver validates "
+      "against: fields added in a later minor version are unknown to an earlier validator.", *ALL_TYPES)
+def schema_version_not_newer(message):
+    if _version(message["schemaversion"]) > _version(STANDARD_VERSION):
+        yield Violation("/schemaversion", f"the message follows {message['schemaversion']}, newer than this "
+                                          f"validator's {STANDARD_VERSION}; fields added since would be reported "
+                                          "as unknown")
 
 
 def as_date(text: str) -> dt.date:
