@@ -62,16 +62,26 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def parse_message(text: str) -> tuple[dict[str, Any] | None, str | None]:
-    """Parse one message; (message, None) or (None, reason)."""
+def _loads(text: str) -> tuple[Any, str | None]:
+    """Parse JSON strictly; (value, None) or (None, reason with line and column)."""
     try:
-        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
+        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant), None
     except _DuplicateKey as exc:
         return None, f"not a valid message: {exc}"
     except json.JSONDecodeError as exc:
-        return None, f"not valid JSON: {exc.msg} at column {exc.colno}"
+        where = f"line {exc.lineno} column {exc.colno}" if "\n" in text.rstrip("\n") else f"column {exc.colno}"
+        return None, f"not valid JSON: {exc.msg} at {where}"
+    except RecursionError:
+        return None, "not a usable message: JSON nested too deeply"
     except ValueError as exc:
         return None, f"not valid JSON: {exc}"
+
+
+def parse_message(text: str) -> tuple[dict[str, Any] | None, str | None]:
+    """Parse one message; (message, None) or (None, reason)."""
+    value, reason = _loads(text)
+    if reason:
+        return None, reason
     if not isinstance(value, dict):
         return None, f"a message is a JSON object, not a JSON {_json_kind(value)}"
     return value, None
@@ -85,8 +95,10 @@ def _decode(raw: bytes) -> tuple[str | None, str | None]:
     try:
         return raw.decode("utf-8"), None
     except UnicodeDecodeError as exc:
-        return None, (f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at column {exc.start + 1}; "
-                      "save the file as UTF-8")
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        where = f"line {line} column {column}" if line > 1 else f"column {column}"
+        return None, f"not UTF-8 text: byte 0x{raw[exc.start]:02x} at {where}; save the file as UTF-8"
 
 
 def read_ndjson(stream: IO[bytes], source: str) -> Iterator[Entry]:
@@ -146,12 +158,9 @@ def read_document(stream: IO[bytes], source: str) -> Iterator[Entry]:
         return
     stripped = text.lstrip()
     if stripped.startswith("["):
-        try:
-            items = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
-        except (json.JSONDecodeError, ValueError) as exc:
-            message = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
-            where = f" at line {exc.lineno} column {exc.colno}" if isinstance(exc, json.JSONDecodeError) else ""
-            yield Entry(Location(source), problem=_problem("PS-ENV-001", f"not valid JSON: {message}{where}"))
+        items, reason = _loads(text)
+        if reason:
+            yield Entry(Location(source), problem=_problem("PS-ENV-001", reason))
             return
         if not items:
             yield Entry(Location(source), problem=_problem("PS-ENV-001", "the array is empty: it holds no message"))
@@ -195,17 +204,14 @@ def read_stream(stream: IO[bytes], source: str, kind: str = "auto") -> Iterator[
     yield from reader(stream, source)
 
 
-def expand(paths: list[str]) -> Iterator[str]:
-    """Paths as given, with directories replaced by the message files they hold (sorted)."""
-    for path in paths:
-        if path != "-" and os.path.isdir(path):
-            found = sorted(str(p) for p in Path(path).rglob("*")
-                           if p.is_file() and p.suffix in JSON_SUFFIXES | NDJSON_SUFFIXES)
-            if not found:
-                raise InputError(path, "the directory holds no .json, .ndjson or .jsonl files")
-            yield from found
-        else:
-            yield path
+def expand(path: str) -> list[str]:
+    """A path as given, or for a directory the message files it holds (sorted, recursively)."""
+    if path == "-" or not os.path.isdir(path):
+        return [path]
+    found = sorted(str(p) for p in Path(path).rglob("*") if p.is_file() and p.suffix in JSON_SUFFIXES | NDJSON_SUFFIXES)
+    if not found:
+        raise InputError(path, "the directory holds no .json, .ndjson or .jsonl files")
+    return found
 
 
 def read_path(path: str, kind: str = "auto") -> Iterator[Entry]:

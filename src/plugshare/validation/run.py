@@ -17,20 +17,23 @@ def validate_paths(paths: list[str], reporter, kind: str = "auto") -> Summary:
     """
     summary = Summary()
 
+    def unreadable(exc: InputError) -> None:
+        summary.unreadable_inputs.append(exc.source)
+        reporter.unreadable(exc.source, exc.reason)
+
     def entries() -> Iterator[Entry]:
-        try:
-            sources = list(expand(paths))
-        except InputError as exc:
-            summary.unreadable_inputs.append(exc.source)
-            reporter.unreadable(exc.source, exc.reason)
-            sources = [p for p in paths if p != exc.source]
-        for source in sources:
-            summary.inputs += 1
+        for path in paths:
             try:
-                yield from read_path(source, kind)
+                sources = expand(path)
             except InputError as exc:
-                summary.unreadable_inputs.append(exc.source)
-                reporter.unreadable(exc.source, exc.reason)
+                unreadable(exc)
+                continue
+            for source in sources:
+                summary.inputs += 1
+                try:
+                    yield from read_path(source, kind)
+                except InputError as exc:
+                    unreadable(exc)
 
     for report in validate_entries(entries(), MessageValidator()):
         summary.add(report)
