@@ -4,9 +4,9 @@ import copy
 
 import pytest
 
-from plugshare.validation.validator import MessageValidator, validate_entries
-from plugshare.validation.reader import Entry
 from plugshare.validation.problems import Location
+from plugshare.validation.reader import Entry
+from plugshare.validation.validator import MessageValidator, validate_entries
 from tests.conftest import load_example
 
 validator = MessageValidator()
@@ -94,3 +94,11 @@ def test_a_newer_minor_version_is_a_warning():
     assert problems(message) == [("PS-ENV-011", "SHOULD")]
     message["schemaversion"] = "1.0.0"
     assert problems(message) == []
+
+
+def test_cloudevents_extension_attributes_are_kept_when_well_named():
+    message = load_example("hr.person.json")
+    message["traceparent"] = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    assert problems(message) == []
+    message["Trace_Id"] = "x"
+    assert problems(message) == [("PS-ENV-004", "MUST")]

@@ -118,7 +118,7 @@ def test_duplicate_keys_are_rejected(tmp_path):
 
 @pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
 def test_nan_and_infinity_are_rejected(tmp_path, constant):
-    (tmp_path / "in.ndjson").write_text(line(example()) + '{"amount": %s}\n' % constant)
+    (tmp_path / "in.ndjson").write_text(line(example()) + f'{{"amount": {constant}}}\n')
     result = validate(tmp_path, "in.ndjson")
     assert result.returncode == 1
     assert "in.ndjson:2" in result.stdout and "PS-ENV-001" in result.stdout and constant in result.stdout

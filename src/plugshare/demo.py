@@ -48,7 +48,8 @@ def run_demo(out: Path, seed: int, employees: int, echo: Callable[[str], None]) 
     echo("")
     for report in invalid:
         for problem in report.problems:
-            echo(f"  {report.location}: {problem.severity}: [{problem.requirement}] {problem.pointer}: {problem.reason}")
+            echo(f"  {report.location}: {problem.severity}: [{problem.requirement}] {problem.pointer}: "
+                 f"{problem.reason}")
     verdict = "all valid" if not invalid else f"{len(invalid)} INVALID"
     echo(f"  result: {checked:,} messages checked, {verdict}")
 

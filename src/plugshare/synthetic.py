@@ -27,8 +27,7 @@ from plugshare.calculations import (
     small_business_relief_percent,
     tax_year_bounds,
 )
-from plugshare.models import cloudevents_type, message_model
-from plugshare.models import hr, payroll, revenues
+from plugshare.models import cloudevents_type, hr, message_model, payroll, revenues
 from plugshare.models.common import Identifier, Period, PersonName, PropertyAddress, Record
 from plugshare.models.version import STANDARD_VERSION, schema_id
 
@@ -94,7 +93,7 @@ class ServiceGenerator:
         self.tax_year = tax_year
         self.pay_period = pay_period
         year_start, _ = tax_year_bounds(tax_year)
-        self.as_at = dt.datetime(year_start.year, 9, 30, 17, 0, tzinfo=dt.timezone.utc)
+        self.as_at = dt.datetime(year_start.year, 9, 30, 17, 0, tzinfo=dt.UTC)
         self._nino_serial = self.rng.randrange(100000, 400000)
 
     # --- envelope -------------------------------------------------------------
@@ -205,7 +204,8 @@ class ServiceGenerator:
         tupe = rng.random() < 0.15
         person = hr.Person(
             id=person_id, source_ids=[Identifier(scheme=f"{code.lower()}-payroll", value=f"{number:06d}")],
-            name=self._name(), birth_date=dt.date(rng.randrange(1960, 2004), rng.randrange(1, 13), rng.randrange(1, 29)),
+            name=self._name(),
+            birth_date=dt.date(rng.randrange(1960, 2004), rng.randrange(1, 13), rng.randrange(1, 29)),
             legal_sex=rng.choice(("F", "M")), ni_number=self._nino(),
             address=self._address(council),
         )
@@ -374,7 +374,7 @@ class ServiceGenerator:
                 discount_percent=discount_percent, premium_percent=premium_percent, exempt=exempt,
                 annual_charge=annual, period_charge=period_charge, reduction=reduction, amount_payable=payable,
                 instalments=[revenues.Instalment(due_date=d, amount=a)
-                             for d, a in zip(due, instalments(payable, count)) if payable > 0] if payable > 0 else [],
+                             for d, a in zip(due, instalments(payable, count), strict=True)] if payable > 0 else [],
             )
             yield self.message(bill, council, "revenues")
             for index, instalment in enumerate(bill.instalments[:3]):

@@ -188,7 +188,7 @@ class FitNote(Canonical):
     """A statement of fitness for work covering a sickness absence."""
 
     issued_date: Date
-    covers: "FitNotePeriod"
+    covers: FitNotePeriod
 
 
 class FitNotePeriod(Canonical):

@@ -13,7 +13,7 @@ from enum import Enum
 from pydantic import Field
 
 from plugshare.models.common import Address, Canonical, Nation, Period, PersonName, PropertyAddress, Record
-from plugshare.models.types import Date, FinancialYear, Money, NonNegativeMoney, Rate, RecordId
+from plugshare.models.types import Date, FinancialYear, NonNegativeMoney, Rate, RecordId
 
 
 class ValuationList(str, Enum):

@@ -78,7 +78,8 @@ def ni_matches(message):
 def student_loans_match(message):
     data = message["data"]
     loans = data.get("student_loans", [])
-    pairs = (("student_loan", lambda loan: loan["plan"] != "PGL"), ("postgraduate_loan", lambda loan: loan["plan"] == "PGL"))
+    pairs = (("student_loan", lambda loan: loan["plan"] != "PGL"),
+             ("postgraduate_loan", lambda loan: loan["plan"] == "PGL"))
     for category, chosen in pairs:
         lines = total(data["deductions"], where=_category(category))
         stated = total(loans, where=chosen)

@@ -93,7 +93,8 @@ def premium_within_limits(message):
             yield Violation("/data/premium/percent", f"a second homes premium is at most {cap}%, not {percent}%")
         return
     if "empty_since" not in premium:
-        yield Violation("/data/premium/empty_since", "a long-term empty premium needs the date the dwelling became empty")
+        yield Violation("/data/premium/empty_since",
+                        "a long-term empty premium needs the date the dwelling became empty")
         return
     empty_since = as_date(premium["empty_since"])
     years_empty = (start - empty_since).days // 365

@@ -57,8 +57,8 @@ def _welsh_band_i_property() -> Message:
 
 
 def _welsh_band_i_bill() -> Message:
-    message = base("revenues.council-tax-bill", lambda d: d["discount_percent"] == "0" and d["premium_percent"] == "0" and not d["exempt"]
-                   and d["reduction"] == "0.00" and len(d["instalments"]) == 10)
+    message = base("revenues.council-tax-bill", lambda d: d["discount_percent"] == "0" and not d["exempt"]
+                   and d["premium_percent"] == "0" and d["reduction"] == "0.00" and len(d["instalments"]) == 10)
     data = message["data"]
     message["council"] = "W06000999"
     message["source"] = "urn:plugshare:W06000999:revenues"
@@ -247,6 +247,11 @@ def _small_business_multiplier_above_threshold(message: Message) -> Message:
     return message
 
 
+def _union_line(message: Message) -> Message:
+    message["data"]["deductions"].append({"category": "union", "code": "UNION", "amount": "12.50"})
+    return message
+
+
 def _run_with_payslips(message: Message) -> list[Message]:
     """The pay run with every payslip of it, its gross total one pound high."""
     run_id = message["data"]["id"]
@@ -339,7 +344,7 @@ BREACHES: tuple[Breach, ...] = (
     Breach("PS-PAY-001", "earnings-do-not-sum", "payroll.payslip", "basic pay line 10.00 higher",
            _shift("data.earnings.0.amount", "10.00")),
     Breach("PS-PAY-002", "deductions-do-not-sum", "payroll.payslip", "a union deduction not in the total",
-           lambda m: _union_line(m)),
+           _union_line),
     Breach("PS-PAY-003", "net-pay-off-by-a-penny", "payroll.payslip", "net pay one penny high",
            _shift("data.net_pay", "0.01")),
     Breach("PS-PAY-004", "tax-deducted-differs", "payroll.payslip", "tax_deducted 1.00 above the PAYE line",
@@ -397,11 +402,6 @@ BREACHES: tuple[Breach, ...] = (
            _chain(_shift("data.reliefs.0.amount", "-1.00"), _shift("data.net_charge", "1.00")),
            where=_has_sbrr_taper),
 )
-
-
-def _union_line(message: Message) -> Message:
-    message["data"]["deductions"].append({"category": "union", "code": "UNION", "amount": "12.50"})
-    return message
 
 
 def invalid_examples() -> dict[str, str]:

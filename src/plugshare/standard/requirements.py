@@ -188,7 +188,8 @@ def render_markdown() -> str:
     for requirement in catalogue():
         if requirement.section != section:
             section = requirement.section
-            lines += ["", f"### {section}", "", "| id | level | checked by | requirement |", "| --- | --- | --- | --- |"]
+            lines += ["", f"### {section}", "", "| id | level | checked by | requirement |",
+                      "| --- | --- | --- | --- |"]
         text = requirement.text.replace("|", "\\|")
         lines.append(f"| {requirement.id} | {requirement.level} | {requirement.enforced_by} | {text} |")
     return "\n".join(lines) + "\n\n"

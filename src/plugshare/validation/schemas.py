@@ -140,7 +140,8 @@ def reason_for(error: ValidationError, pointer: str) -> str:
                 "exclusiveMinimum": "not above", "exclusiveMaximum": "not below"}[keyword]
         return f"{shown(pointer, value)} is {word} {expected}"
     if keyword in ("minLength", "maxLength"):
-        return f"the text is {len(value)} characters long; {'at least' if keyword == 'minLength' else 'at most'} {expected} allowed"
+        bound = "at least" if keyword == "minLength" else "at most"
+        return f"the text is {len(value)} characters long; {bound} {expected} allowed"
     if keyword in ("minItems", "maxItems"):
         return f"{len(value)} items; {'at least' if keyword == 'minItems' else 'at most'} {expected} allowed"
     if keyword == "oneOf":
