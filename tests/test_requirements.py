@@ -63,3 +63,10 @@ def test_every_requirement_applies_to_known_message_types():
     for requirement in catalogue():
         assert requirement.message_types, requirement.id
         assert set(requirement.message_types) <= set(MESSAGE_TYPES), requirement.id
+
+
+def test_each_requirement_text_uses_the_keyword_of_its_level():
+    for requirement in catalogue():
+        other = "SHOULD" if requirement.level == "MUST" else "MUST"
+        assert requirement.level in requirement.text, requirement.id
+        assert f" {other} " not in requirement.text, requirement.id

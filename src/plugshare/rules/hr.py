@@ -117,7 +117,7 @@ class OrgTreeHasNoCycles(StreamRule):
 
 
 @rule("PS-HR-007", "fit-note-only-for-sickness", "MUST",
-      "Only a sickness absence MAY carry a fit note.", "hr.absence")
+      "An absence other than sickness MUST NOT carry a fit note.", "hr.absence")
 def fit_note_only_for_sickness(message):
     data = message["data"]
     if "fit_note" in data and data["absence_type"] != "sickness":
