@@ -102,3 +102,53 @@ def test_cloudevents_extension_attributes_are_kept_when_well_named():
     assert problems(message) == []
     message["Trace_Id"] = "x"
     assert problems(message) == [("PS-ENV-004", "MUST")]
+
+
+def _business_rates_2026(rateable_value: int, kind: str, value: str):
+    from decimal import ROUND_HALF_UP, Decimal
+    message = load_example("revenues.business-rates-account.json")
+    data = message["data"]
+    gross = (Decimal(rateable_value) * Decimal(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    data.update(financial_year="2026-27", liability={"start": "2026-04-01", "end": "2027-03-31"},
+                rateable_value=rateable_value, multiplier={"kind": kind, "value": value},
+                gross_charge=f"{gross:.2f}", reliefs=[], net_charge=f"{gross:.2f}")
+    return message
+
+
+@pytest.mark.parametrize(("rateable_value", "kind", "value", "allowed"), [
+    (600_000, "high_value", "0.508", True),
+    (499_999, "high_value", "0.508", False),
+    (499_999, "standard", "0.480", True),
+    (40_000, "small_business_rhl", "0.382", True),
+    (51_000, "small_business_rhl", "0.382", False),
+    (60_000, "standard_rhl", "0.430", True),
+    (60_000, "standard", "0.555", False),
+])
+def test_multipliers_of_2026_27_by_kind_and_threshold(rateable_value, kind, value, allowed):
+    found = problems(_business_rates_2026(rateable_value, kind, value))
+    assert (found == []) is allowed, found
+    if not allowed:
+        assert found == [("PS-NDR-003", "MUST")]
+
+
+def test_rhl_multipliers_do_not_exist_before_2026_27():
+    message = _business_rates_2026(60_000, "standard_rhl", "0.430")
+    message["data"].update(financial_year="2025-26", liability={"start": "2025-04-01", "end": "2026-03-31"})
+    assert ("PS-NDR-003", "MUST") in problems(message)
+
+
+def test_spinal_column_point_2_is_gone_from_2026_27():
+    from plugshare import refdata
+    assert refdata.pay_spine("njc", "2025-26")["lowest"] == 2
+    assert refdata.pay_spine("njc", "2026-27")["lowest"] == 3
+
+
+@pytest.mark.parametrize(("year", "pay", "rate"), [
+    ("2024-25", "17600.00", "5.5"), ("2024-25", "17600.01", "5.8"),
+    ("2026-27", "18400.00", "5.5"), ("2026-27", "210700.01", "12.5"), ("2026-27", "210700.00", "11.4"),
+])
+def test_lgps_bands_of_neighbouring_years(year, pay, rate):
+    from decimal import Decimal
+
+    from plugshare import refdata
+    assert refdata.lgps_rate(year, Decimal(pay)) == Decimal(rate)

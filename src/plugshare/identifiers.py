@@ -149,6 +149,6 @@ def parse_tax_code(text: str) -> TaxCode:
 
 
 def format_tax_code(tax_code: TaxCode) -> str:
-    """The printed form, e.g. ``S1257L W1``."""
+    """The printed form, e.g. ``S1257L`` or ``1257L X`` when non-cumulative."""
     text = (tax_code.regime or "") + tax_code.code
     return f"{text} X" if tax_code.non_cumulative else text

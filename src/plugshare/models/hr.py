@@ -31,7 +31,7 @@ class Person(Record):
     birth_date: Date | None = Field(None, description="Personal data: never shown in reports or logs.")
     legal_sex: LegalSex | None = None
     ni_number: NationalInsuranceNumber | None = Field(
-        None, description="Personal data: reports show the prefix letters only."
+        None, description="Personal data: reports and logs never show it in full."
     )
     address: Address | None = None
     email: str | None = Field(None, max_length=254, pattern=r"^[^@\s]+@[^@\s]+$")

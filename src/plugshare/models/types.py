@@ -76,9 +76,16 @@ def _to_money(value: Any) -> Decimal:
         return Decimal(value)
     if isinstance(value, (int, Decimal)):
         amount = Decimal(value)
+        if not amount.is_finite():
+            raise ValueError(f"{value} is not an amount of money")
+        if abs(amount) >= 10**12:
+            raise ValueError(f"{value} has more than twelve digits before the decimal point")
         if amount != amount.quantize(PENNY):
             raise ValueError(f"{value} has more than two decimal places")
-        return amount.quantize(PENNY)
+        amount = amount.quantize(PENNY)
+        if not re.fullmatch(MONEY_PATTERN, f"{amount:f}"):
+            raise ValueError(f"{value} is not an amount of money with at most twelve digits before the point")
+        return amount
     raise ValueError("money must be a decimal string such as '1234.56'")
 
 

@@ -238,7 +238,8 @@ def net_charge(message):
 
 @rule("PS-NDR-003", "multiplier-in-force", "MUST",
       "The multiplier MUST be the one in force for its kind in the nation and financial year, and the small "
-      "business multiplier MUST NOT apply at or above its rateable value threshold.",
+      "business multipliers MUST NOT apply at or above their rateable value threshold, nor the high value "
+      "multiplier below its own.",
       "revenues.business-rates-account")
 def multiplier_in_force(message):
     data = message["data"]
@@ -256,9 +257,13 @@ def multiplier_in_force(message):
         yield Violation("/data/multiplier/value", f"the {kind} multiplier for {data['financial_year']} is "
                                                   f"{in_force}, not {data['multiplier']['value']}")
     threshold = figures.get("small_business_multiplier_below_rv")
-    if kind == "small_business" and threshold is not None and data["rateable_value"] >= threshold:
-        yield Violation("/data/multiplier/kind", f"the small business multiplier applies below a rateable value "
+    if kind.startswith("small_business") and threshold is not None and data["rateable_value"] >= threshold:
+        yield Violation("/data/multiplier/kind", f"the {kind} multiplier applies below a rateable value "
                                                  f"of {threshold}")
+    high_value_from = figures.get("high_value_multiplier_from_rv")
+    if kind == "high_value" and high_value_from is not None and data["rateable_value"] < high_value_from:
+        yield Violation("/data/multiplier/kind", f"the high_value multiplier applies from a rateable value "
+                                                 f"of {high_value_from}")
 
 
 @rule("PS-NDR-004", "small-business-relief-taper", "MUST",
