@@ -58,6 +58,14 @@ TAX_REGIMES = ("S", "C")  # Scotland, Wales (Cymru); absent means the rest of th
 _EMERGENCY_BASES = ("W1", "M1", "X")
 
 
+def gss_problem(value: str) -> str | None:
+    """Why ``value`` is not the GSS code of a council, or None when it is."""
+    if re.fullmatch(COUNCIL_GSS_PATTERN, value):
+        return None
+    return (f"{value!r} is not a council's ONS GSS code: E06, E07, E08, E09, E10, W06, S12 or N09 "
+            "followed by six digits, e.g. E07000991")
+
+
 def normalise_nino(value: str) -> str:
     """Upper-case and remove spaces, the form the standard carries."""
     return re.sub(r"\s+", "", value).upper()

@@ -1,0 +1,1 @@
+"""Placeholder: this built-in adapter is being written."""

@@ -1,0 +1,40 @@
+"""The hooks a plugshare plugin can implement.
+
+A plugin is a module or object with functions named after these hooks and
+marked with :data:`hookimpl`. Built-in adapters are plugins too, registered
+through the same hooks as third-party ones. Hooks receive a ``register``
+callable rather than returning lists, so that a plugin can contribute any
+number of things and the host can say which plugin contributed each.
+
+Third-party plugins are found through the ``plugshare`` entry point group::
+
+    [project.entry-points.plugshare]
+    my_adapter = "my_package.plugin"
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    from plugshare.adapters.contract import Adapter
+
+PROJECT = "plugshare"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def plugshare_register_adapters(register: Callable[[type[Adapter]], None]) -> None:
+    """Contribute adapters between a native format or API and the standard.
+
+    Called once when the plugin host is built, for every plugin. Call
+    ``register(AdapterClass)`` once for each adapter the plugin provides; the
+    class declares its key, title, message types and options (see
+    :class:`plugshare.adapters.contract.Adapter`). Two adapters with the same
+    key are an error naming both plugins. Returns nothing.
+    """

@@ -1,0 +1,1 @@
+"""Placeholder: the pytest plugin for adapter authors is being written."""
