@@ -35,7 +35,7 @@ def validate(paths: tuple[str, ...], output_format: str, input_format: str, all_
     from plugshare.validation.report import JsonReporter, TextReporter
     from plugshare.validation.run import validate_paths
 
-    out = click.get_text_stream("stdout")
+    out = sys.stdout
     reporter = JsonReporter(out, all_messages) if output_format == "json" else TextReporter(out, verbose)
     summary = validate_paths(list(paths), reporter, input_format)
     sys.exit(summary.exit_code)
@@ -83,6 +83,178 @@ def spec_requirements(output_format: str) -> None:
         return
     for requirement in catalogue():
         click.echo(f"{requirement.id:<11} {requirement.level:<6} {requirement.enforced_by:<6} {requirement.text}")
+
+
+# --- adapters ---------------------------------------------------------------------
+
+
+def _host():
+    from plugshare.plugins import make_host
+
+    host = make_host()
+    for failure in host.failures:
+        click.echo(f"error: {failure}", err=True)
+    return host
+
+
+@main.group()
+def adapters() -> None:
+    """The adapters installed: built-in ones and those of plugins."""
+
+
+@adapters.command("list")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def adapters_list(output_format: str) -> None:
+    """List every adapter with the message types it reads and writes and where it came from.
+
+    Exit status 1 when a plugin could not be loaded (it is named on standard error).
+    """
+    import json
+
+    from plugshare.plugins import PluginError
+
+    host = _host()
+    try:
+        entries = host.adapters()
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    if output_format == "json":
+        click.echo(json.dumps([entry.describe() for entry in entries.values()], indent=2))
+    else:
+        for key, entry in entries.items():
+            adapter = entry.adapter
+            directions = ", ".join(d for d, types in (("reads", adapter.reads), ("writes", adapter.writes)) if types)
+            click.echo(f"{key:<14} {adapter.title}")
+            click.echo(f"{'':<14} {directions}: {', '.join(sorted(set(adapter.reads) | set(adapter.writes)))}")
+            click.echo(f"{'':<14} from {entry.plugin.distribution} {entry.plugin.version} ({entry.plugin.name})")
+    sys.exit(1 if host.failures else 0)
+
+
+@adapters.command("show")
+@click.argument("key")
+def adapters_show(key: str) -> None:
+    """Describe one adapter: what it reads and writes and its options."""
+    from plugshare.plugins import PluginError
+
+    try:
+        adapter = _host().adapter(key)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"{adapter.key}: {adapter.title}")
+    if adapter.description:
+        click.echo(adapter.description)
+    click.echo(f"INPUT/OUTPUT: a {adapter.source_kind}")
+    click.echo(f"reads:  {', '.join(adapter.reads) or '-'}")
+    click.echo(f"writes: {', '.join(adapter.writes) or '-'}")
+    click.echo("options:")
+    for option in adapter.options:
+        flag = "required" if option.required else f"default {option.default}" if option.default else "optional"
+        click.echo(f"  {option.name:<22} {flag:<18} {option.description}")
+
+
+def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
+    options: dict[str, str] = {}
+    for pair in pairs:
+        name, sep, value = pair.partition("=")
+        if not sep or not name:
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--option")
+        options[name.strip()] = value
+    return options
+
+
+@main.command()
+@click.option("--from", "from_key", required=True, help="The adapter that reads INPUT, or 'canonical'.")
+@click.option("--to", "to_key", required=True, help="The adapter that writes OUTPUT, or 'canonical' (NDJSON).")
+@click.option("--option", "-o", "option_pairs", multiple=True, metavar="NAME=VALUE",
+              help="An adapter option; given to each adapter that declares it. Repeatable.")
+@click.option("--quarantine", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="NDJSON file for records that could not be converted, with position and reason.")
+@click.option("--max-rejects", type=click.IntRange(min=0), default=0, show_default=True,
+              help="How many quarantined records still allow exit status 0.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress line on standard error (default: on a terminal only).")
+@click.argument("input_path", metavar="INPUT")
+@click.argument("output_path", metavar="OUTPUT")
+def convert(from_key: str, to_key: str, option_pairs: tuple[str, ...], quarantine: Path | None, max_rejects: int,
+            progress: bool | None, input_path: str, output_path: str) -> None:
+    """Convert INPUT to OUTPUT through the standard, record by record.
+
+    Every message is validated; a record that cannot be converted goes to the quarantine with its source
+    position and the reason, and the counts always add up. Exit status: 0 all converted (or no more rejects
+    than --max-rejects), 1 records quarantined, 2 the input, output or options cannot be used.
+    """
+    from plugshare.adapters.contract import AdapterError
+    from plugshare.conversion import CANONICAL, CanonicalSource, Quarantine
+    from plugshare.conversion import convert as run_convert
+    from plugshare.plugins import PluginError
+    from plugshare.progress import ProgressLine, summary_lines
+
+    options = _parse_options(option_pairs)
+    host = _host()
+    try:
+        classes = [None if key == CANONICAL else host.adapter(key) for key in (from_key, to_key)]
+        declared = {o.name for cls in classes if cls is not None for o in cls.options}
+        unknown = sorted(set(options) - declared)
+        if unknown:
+            raise AdapterError(f"no adapter in this conversion has the option {', '.join(unknown)}")
+        adapters = [None if cls is None else cls({k: v for k, v in options.items()
+                                                  if k in {o.name for o in cls.options}}) for cls in classes]
+        source = adapters[0] or CanonicalSource()
+        if classes[0] is not None and not classes[0].reads:
+            raise AdapterError(f"the {from_key} adapter does not read; it writes {', '.join(classes[0].writes)}")
+        if classes[1] is not None and not classes[1].writes:
+            raise AdapterError(f"the {to_key} adapter does not write; it reads {', '.join(classes[1].reads)}")
+        show = sys.stderr.isatty() if progress is None else progress
+        line = ProgressLine(sys.stderr) if show else None
+        with _quarantine_file(quarantine) as stream:
+            summary = run_convert(source, input_path, adapters[1], output_path, Quarantine(stream),
+                                  progress=line.update if line else None)
+        if line:
+            line.finish()
+    except (AdapterError, PluginError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for text in summary_lines(summary, from_key, to_key, quarantine, max_rejects):
+        click.echo(text, err=output_path == "-")
+    sys.exit(summary.exit_code(max_rejects))
+
+
+class _quarantine_file:
+    def __init__(self, path: Path | None):
+        self.path = path
+
+    def __enter__(self):
+        from plugshare.adapters.contract import AdapterError
+
+        if self.path is None:
+            self.handle = None
+            return None
+        try:
+            self.handle = open(self.path, "w", encoding="utf-8", newline="\n")
+        except OSError as exc:
+            raise AdapterError(f"{self.path}: the quarantine file cannot be written ({exc.strerror})") from None
+        return self.handle
+
+    def __exit__(self, *exc_info) -> None:
+        if self.handle is not None:
+            self.handle.close()
+
+
+@main.command("new-adapter")
+@click.argument("name")
+@click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Where to create the package (default: ./plugshare-NAME).")
+def new_adapter(name: str, directory: Path | None) -> None:
+    """Create a new adapter package with a sample, an entry point and a passing test."""
+    from plugshare.scaffold import new_adapter as scaffold
+
+    directory = directory or Path(f"plugshare-{name}")
+    try:
+        created = scaffold(name, directory)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"created {created}")
+    click.echo(f"next: pip install -e {created} && pytest {created}")
 
 
 @main.command()

@@ -15,12 +15,8 @@ Third-party plugins are found through the ``plugshare`` entry point group::
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import pluggy
-
-if TYPE_CHECKING:
-    from plugshare.adapters.contract import Adapter
 
 PROJECT = "plugshare"
 
@@ -29,11 +25,12 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 
 
 @hookspec
-def plugshare_register_adapters(register: Callable[[type[Adapter]], None]) -> None:
+def plugshare_register_adapters(register: Callable[[type], None]) -> None:
     """Contribute adapters between a native format or API and the standard.
 
     Called once when the plugin host is built, for every plugin. Call
-    ``register(AdapterClass)`` once for each adapter the plugin provides; the
+    ``register(AdapterClass)`` once for each adapter the plugin provides (a
+    subclass of :class:`plugshare.adapters.contract.Adapter`); the
     class declares its key, title, message types and options (see
     :class:`plugshare.adapters.contract.Adapter`). Two adapters with the same
     key are an error naming both plugins. Returns nothing.

@@ -88,8 +88,8 @@ class PluginHost:
         """Every adapter by key, built-in first, then third-party in load order."""
         if self._adapters is None:
             self._adapters = {}
-            # hook implementations come back in calling order (last registered first): reverse to load order
-            for impl in reversed(self.manager.hook.plugshare_register_adapters.get_hookimpls()):
+            # get_hookimpls() lists implementations in registration order (pluggy calls them in reverse)
+            for impl in self.manager.hook.plugshare_register_adapters.get_hookimpls():
                 for adapter in _collect(impl.function):
                     self._add_adapter(adapter, self.plugins[impl.plugin_name])
         return self._adapters
@@ -178,7 +178,7 @@ def _register(host: PluginHost, name: str, load, info: PluginInfo) -> None:
     except pluggy.PluginValidationError as exc:
         host.manager.unregister(name=name)
         unknown = [hook for hook in dir(plugin) if hook.startswith("plugshare_")
-                   and not hasattr(host.manager.hook, hook)]
+                   and getattr(getattr(host.manager.hook, hook, None), "spec", None) is None]
         reason = (f"it implements hooks plugshare does not have: {', '.join(unknown)} (a misspelling?)"
                   if unknown else str(exc))
         host.failures.append(PluginFailure(name, info.distribution, reason))

@@ -83,6 +83,8 @@ class Converted:
 
     position: Position
     messages: list[dict[str, Any]] = field(default_factory=list)
+    #: the native record as read, kept so that a record whose messages fail validation can be quarantined
+    native: Any = None
 
 
 @dataclass

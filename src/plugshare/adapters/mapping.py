@@ -104,9 +104,12 @@ def format_money(amount: str | None, *, implied_decimals: int | None = None, wid
     if implied_decimals is None:
         return f"{value.quantize(PENNY, rounding=ROUND_HALF_UP):f}"
     digits = str(int((abs(value) * (10 ** implied_decimals)).to_integral_value(ROUND_HALF_UP)))
+    sign = "-" if value < 0 else ""
     if width is not None:
-        digits = digits.rjust(width - (1 if value < 0 else 0), "0")
-    return ("-" if value < 0 else "") + digits
+        digits = digits.rjust(width - len(sign), "0")
+        if len(sign + digits) > width:
+            raise RecordError(f"{amount} does not fit a field of {width} characters")
+    return sign + digits
 
 
 def parse_decimal(text: str, field: str) -> str | None:
