@@ -1,0 +1,103 @@
+"""Writing a list extract from hereditament messages, one line per message, as the messages arrive.
+
+Nothing is buffered: each message is checked, laid out and written at once.
+The file is opened with the first entry written, beside the target, and
+moved into place only when complete; with no entry at all no file is made.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from typing import IO, TYPE_CHECKING, Any
+
+from plugshare.adapters.contract import AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.voa_list.entry import HEREDITAMENT, writable
+from plugshare.adapters.voa_list.layout import SEPARATOR
+
+if TYPE_CHECKING:
+    from plugshare.adapters.voa_list import VoaListAdapter
+
+LINE_END = "\r\n"
+
+
+class Writer:
+    def __init__(self, adapter: VoaListAdapter, target: str):
+        self.adapter, self.target = adapter, target
+        self.out: IO[str] | None = None
+        self.partial: str | None = None
+        self.written = 0
+
+    def run(self, messages: Iterable[dict[str, Any]]) -> Iterator[Outcome]:
+        finished = False
+        try:
+            for number, message in enumerate(messages, start=1):
+                position = Position("messages", number)
+                try:
+                    line = self.line(message)
+                except RecordError as exc:
+                    yield Rejected(position, message, exc.reason, exc.requirement)
+                    continue
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a message that skipped validation
+                    yield Rejected(position, message, f"the message lacks or garbles a field a list entry needs "
+                                                      f"({type(exc).__name__}: {exc}); validate it first")
+                    continue
+                self._write(line)
+                yield Converted(position, [message])
+            if not self.written:
+                raise AdapterError(f"{self.target}: no list entry could be written, so no file was made; see the "
+                                   f"rejected messages")
+            finished = True
+        finally:
+            self._close(finished)
+
+    def line(self, message: dict[str, Any]) -> str:
+        """One message -> its list line (without the line end); RecordError when it cannot be written."""
+        kind = str(message.get("type", "")).removeprefix("uk.plugshare.")
+        if kind != HEREDITAMENT:
+            raise RecordError(f"a {kind or 'message without a type'} message has no place in a rating list "
+                              f"extract (it carries {HEREDITAMENT} only)")
+        if message.get("action", "upsert") == "delete":
+            raise RecordError(f"the deletion of {message.get('subject')} cannot be written: a list extract holds "
+                              f"the entries in the list; leave the entry out, or end it with current_to")
+        data, council = message["data"], message["council"]
+        code = data["billing_authority_code"]
+        owner = self.adapter.council_for(code)
+        if owner != council:
+            raise RecordError(f"billing_authority_code {code} is {owner}'s (option billing_authorities), but the "
+                              f"message is {council}'s; correct the code or the message's council")
+        self.adapter.accept(code, owner)
+        if data["rating_list"] != self.adapter.rating_list:
+            raise RecordError(f"the entry is in the {data['rating_list']} list; this extract is of the "
+                              f"{self.adapter.rating_list} list (option rating_list): write it to another extract")
+        kept = (data.get("extensions") or {}).get(self.adapter.extension_namespace) or {}
+        return SEPARATOR.join(writable(data, council, kept)) + SEPARATOR
+
+    def _write(self, line: str) -> None:
+        if self.out is None:
+            self._open()
+        assert self.out is not None
+        self.out.write(line + LINE_END)
+        self.written += 1
+
+    def _open(self) -> None:
+        if self.target == "-":
+            self.out = sys.stdout
+            return
+        self.partial = self.target + ".part"
+        try:
+            self.out = open(self.partial, "w", encoding="ascii", newline="")
+        except OSError as exc:
+            raise AdapterError(f"{self.target}: cannot be written ({exc.strerror})") from None
+
+    def _close(self, finished: bool) -> None:
+        if self.out is None or self.out is sys.stdout:
+            if self.out is sys.stdout:
+                sys.stdout.flush()
+            return
+        self.out.close()
+        if finished and self.partial:
+            os.replace(self.partial, self.target)
+        elif self.partial:
+            os.remove(self.partial)
