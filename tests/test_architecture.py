@@ -23,6 +23,7 @@ ALLOWED = {
     "progress": {"conversion"},
     "testing": {"adapters", "plugins", "conversion", "validation", "models"},
     "scaffold": set(),
+    "samples": {"adapters", "plugins", "conversion"},
 }
 
 

@@ -42,3 +42,27 @@ def test_line_numbers_follow_the_input():
     text = line + b"\n" + b"not json\n" + line
     reports = list(validate_entries(read_stream(io.BufferedReader(io.BytesIO(text)), "s.ndjson", "ndjson")))
     assert [(r.location.line, r.valid) for r in reports] == [(1, True), (3, False), (4, True)]
+
+
+def test_a_conversion_streams_its_input_to_its_output(tmp_path):
+    """Converting holds one record at a time: peak memory is a small fraction of the input's size."""
+    import tracemalloc
+
+    from plugshare.conversion import CanonicalSource, Quarantine, convert
+
+    message = load_example("payroll.payslip.json")
+    source = tmp_path / "big.ndjson"
+    with open(source, "w") as handle:
+        for number in range(4000):
+            message["id"] = f"00000000-0000-4000-8000-{number:012d}"
+            handle.write(json.dumps(message) + "\n")
+    size = source.stat().st_size
+    tracemalloc.start()
+    try:
+        with open(tmp_path / "q.ndjson", "w") as stream:
+            summary = convert(CanonicalSource(), str(source), None, str(tmp_path / "out.ndjson"), Quarantine(stream))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert summary.read == summary.converted == 4000
+    assert peak < size / 5, f"peak {peak:,} bytes for an input of {size:,}"

@@ -1,5 +1,6 @@
 """The main job, end to end as far as it is built: make the example shared service's data,
-validate it against the published standard, and summarise."""
+validate it against the published standard, summarise, and convert the built-in adapters'
+samples through the standard."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plugshare.models.version import STANDARD_VERSION
+from plugshare.plugins import make_host
 from plugshare.rules import RULES, STREAM_RULES
+from plugshare.samples import run_sample, sample_conversions
 from plugshare.standard.paths import spec_dir
 from plugshare.synthetic import COUNCILS, Sizes, generate
 from plugshare.validation.reader import read_path
@@ -56,7 +59,31 @@ def run_demo(out: Path, seed: int, employees: int, echo: Callable[[str], None]) 
     caught, missed = _check_invalid_examples()
     echo(f"  the {caught + len(missed)} published invalid examples: {caught} rejected naming the requirement they break"
          + (f"; NOT caught: {', '.join(missed)}" if missed else ""))
-    return 0 if not invalid and not missed else 1
+    adapters_ok = _convert_samples(out / "adapters", echo)
+    return 0 if not invalid and not missed and adapters_ok else 1
+
+
+def _convert_samples(out: Path, echo: Callable[[str], None]) -> bool:
+    """Run every built-in adapter's sample conversions through the standard and show the counts."""
+    echo("")
+    echo(f"  built-in adapters: their synthetic samples converted through the standard -> {out}")
+    echo(f"  {'adapter/sample':<26}{'from -> to':<26}{'read':>6}{'conv':>6}{'quar':>6}  result")
+    ok = True
+    host = make_host(load_entry_points=False)
+    for conversion in sample_conversions():
+        result = run_sample(conversion, out, host)
+        summary = result.summary
+        counts = (f"{summary.read:>6}{summary.converted:>6}{summary.quarantined:>6}" if summary else f"{'-':>18}")
+        verdict = "as expected" if result.ok else "UNEXPECTED: " + "; ".join(result.failures)
+        if result.ok and conversion.output_equals is not None:
+            verdict += f", equals {conversion.output_equals.name}"
+        echo(f"  {conversion.label:<26}{conversion.from_key + ' -> ' + conversion.to_key:<26}{counts}  {verdict}")
+        for reason, _ in summary.reasons.most_common(2) if summary else ():
+            echo(f"      quarantined: {reason}")
+        ok &= result.ok
+    echo("  every message converted was validated against the published schemas and rules; each quarantined record")
+    echo("  is kept with its position and reason in the .quarantine.ndjson beside its output")
+    return ok
 
 
 def _check_invalid_examples() -> tuple[int, list[str]]:

@@ -16,7 +16,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -96,3 +100,64 @@ def _load(path: Path) -> dict[str, Any]:
 
 def _not_found(what: str) -> httpx.Response:
     return httpx.Response(404, json={"error": {"code": "NotFound", "message": f"no entity set {what}"}})
+
+
+@dataclass(frozen=True)
+class LoopbackApi:
+    """A sample API being served on loopback: where its pages and its token endpoint are."""
+
+    base_url: str
+    token_url: str
+
+    def options(self, council: str = "E07000991", **more: str) -> dict[str, str]:
+        return sample_options(council, token_url=self.token_url, **more)
+
+
+@contextmanager
+def loopback_api(directory: Path, host: str = "127.0.0.1", port: int = 0) -> Iterator[LoopbackApi]:
+    """Serve a sample directory over real HTTP on a loopback port, for the demo and end-to-end tests.
+
+    The same handler as :func:`sample_transport` answers; absolute links in the stored pages are
+    rewritten to the loopback address, so server-driven paging stays on one origin.
+    """
+    server = ThreadingHTTPServer((host, port), _LoopbackHandler)
+    server.daemon_threads = True
+    address = f"http://{host}:{server.server_address[1]}"
+    api = LoopbackApi(address + httpx.URL(SAMPLE_BASE_URL).path, address + httpx.URL(SAMPLE_TOKEN_URL).path)
+    server.sample_handler = sample_handler(directory, base_url=api.base_url, token_url=api.token_url)
+    server.rewrite = (SAMPLE_BASE_URL.encode(), api.base_url.encode())
+    thread = threading.Thread(target=server.serve_forever, name="plugshare-sample-api", daemon=True)
+    thread.start()
+    try:
+        yield api
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+class _LoopbackHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 (the standard library's naming)
+        self._answer()
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._answer()
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host, port = self.server.server_address[:2]
+        request = httpx.Request(self.command, f"http://{host}:{port}{self.path}",
+                                headers=dict(self.headers.items()), content=body)
+        response = self.server.sample_handler(request)
+        content = response.content.replace(*self.server.rewrite)
+        self.send_response(response.status_code)
+        self.send_header("Content-Type", response.headers.get("Content-Type", "application/json"))
+        self.send_header("Content-Length", str(len(content)))
+        self.end_headers()
+        self.wfile.write(content)
+
+    def log_message(self, format: str, *args: Any) -> None:  # requests are not logged: they carry tokens
+        return

@@ -1,0 +1,126 @@
+"""The built-in adapters' sample conversions, as the demo and the tests run them.
+
+Each built-in adapter keeps synthetic samples in ``adapters/samples/<key>/``
+with a ``samples.json`` manifest: the conversions its samples make (from, to,
+input, options) and what each must give (records read, converted and
+quarantined; for a write, the native file the output must equal byte for
+byte). Running them is the adapters' end-to-end check: every message goes
+through the same validator as ``plugshare validate``. An input marked
+``"serve": "odata"`` is a directory of API pages, served over real HTTP on a
+loopback port for the run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from plugshare.adapters.contract import AdapterError
+from plugshare.adapters.hr_rest.samples import loopback_api
+from plugshare.conversion import CANONICAL, CanonicalSource, ConversionSummary, Quarantine, convert
+from plugshare.plugins import PluginHost, make_host
+
+SAMPLES_ROOT = Path(__file__).resolve().parent / "adapters" / "samples"
+MANIFEST = "samples.json"
+
+
+@dataclass(frozen=True)
+class SampleConversion:
+    """One conversion a manifest declares, with what it must give."""
+
+    adapter: str
+    name: str
+    description: str
+    from_key: str
+    to_key: str
+    input: Path
+    options: dict[str, str]
+    expect: dict[str, int]
+    output_equals: Path | None = None
+    serve: str | None = None
+
+    @property
+    def label(self) -> str:
+        return f"{self.adapter}/{self.name}"
+
+    @property
+    def output_name(self) -> str:
+        suffix = ".ndjson" if self.to_key == CANONICAL else (self.output_equals.suffix if self.output_equals else "")
+        return f"{self.adapter}--{self.name}{suffix or '.out'}"
+
+
+@dataclass
+class SampleResult:
+    """A sample conversion run: its counts, where its output and quarantine went, and what did not hold."""
+
+    conversion: SampleConversion
+    summary: ConversionSummary | None
+    output: Path
+    quarantine: Path
+    failures: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+def sample_conversions(root: Path = SAMPLES_ROOT) -> Iterator[SampleConversion]:
+    """Every conversion of every manifest under ``root``, adapters in name order."""
+    for manifest in sorted(root.glob(f"*/{MANIFEST}")):
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+        for item in data["conversions"]:
+            yield SampleConversion(
+                adapter=data["adapter"], name=item["name"], description=item.get("description", ""),
+                from_key=item["from"], to_key=item["to"], input=manifest.parent / item["input"],
+                options=dict(item.get("options", {})), expect=dict(item["expect"]),
+                output_equals=manifest.parent / item["output_equals"] if item.get("output_equals") else None,
+                serve=item.get("serve"))
+
+
+def run_sample(conversion: SampleConversion, out_dir: Path, host: PluginHost | None = None) -> SampleResult:
+    """Run one sample conversion into ``out_dir`` and check it against the manifest's expectations."""
+    host = host or make_host(load_entry_points=False)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / conversion.output_name
+    quarantine = out_dir / f"{conversion.adapter}--{conversion.name}.quarantine.ndjson"
+    result = SampleResult(conversion, None, output, quarantine)
+    with ExitStack() as stack:
+        source, options = str(conversion.input), dict(conversion.options)
+        if conversion.serve == "odata":
+            api = stack.enter_context(loopback_api(conversion.input))
+            source, options = api.base_url, {**api.options(), **options}
+        try:
+            reader = CanonicalSource() if conversion.from_key == CANONICAL else _adapter(host, conversion.from_key,
+                                                                                           options)
+            writer = None if conversion.to_key == CANONICAL else _adapter(host, conversion.to_key, options)
+            with open(quarantine, "w", encoding="utf-8") as stream:
+                result.summary = convert(reader, source, writer, str(output), Quarantine(stream))
+        except AdapterError as exc:
+            result.failures.append(f"the conversion stopped: {exc}")
+            return result
+    _check(result)
+    return result
+
+
+def _adapter(host: PluginHost, key: str, options: dict[str, str]) -> Any:
+    cls = host.adapter(key)
+    declared = {option.name for option in cls.options}
+    return cls({name: value for name, value in options.items() if name in declared})
+
+
+def _check(result: SampleResult) -> None:
+    summary, conversion = result.summary, result.conversion
+    assert summary is not None
+    counts = {"read": summary.read, "converted": summary.converted, "quarantined": summary.quarantined}
+    for name, expected in conversion.expect.items():
+        if counts.get(name) != expected:
+            result.failures.append(f"{name}: expected {expected}, got {counts.get(name)}")
+    if conversion.output_equals is not None:
+        if not result.output.exists():
+            result.failures.append("no output was written")
+        elif result.output.read_bytes() != conversion.output_equals.read_bytes():
+            result.failures.append(f"the output differs from {conversion.output_equals.name}")
