@@ -49,8 +49,10 @@ class SampleConversion:
 
     @property
     def output_name(self) -> str:
-        suffix = ".ndjson" if self.to_key == CANONICAL else (self.output_equals.suffix if self.output_equals else "")
-        return f"{self.adapter}--{self.name}{suffix or '.out'}"
+        if self.to_key == CANONICAL:
+            return f"{self.adapter}--{self.name}.ndjson"
+        suffix = self.output_equals.suffix if self.output_equals and self.output_equals.is_file() else ""
+        return f"{self.adapter}--{self.name}{suffix}"
 
 
 @dataclass
@@ -120,7 +122,20 @@ def _check(result: SampleResult) -> None:
         if counts.get(name) != expected:
             result.failures.append(f"{name}: expected {expected}, got {counts.get(name)}")
     if conversion.output_equals is not None:
-        if not result.output.exists():
-            result.failures.append("no output was written")
-        elif result.output.read_bytes() != conversion.output_equals.read_bytes():
-            result.failures.append(f"the output differs from {conversion.output_equals.name}")
+        result.failures.extend(_differences(result.output, conversion.output_equals))
+
+
+def _differences(output: Path, expected: Path) -> list[str]:
+    """How an output file, or a directory of files, differs byte for byte from the sample it must equal."""
+    if not output.exists():
+        return ["no output was written"]
+    if expected.is_dir():
+        made = {p.name for p in output.iterdir()} if output.is_dir() else set()
+        wanted = {p.name for p in expected.iterdir()}
+        found = [f"{name} is missing from the output" for name in sorted(wanted - made)]
+        found += [f"{name} was not expected" for name in sorted(made - wanted)]
+        return found + [f"{name} differs from {expected.name}/{name}" for name in sorted(made & wanted)
+                        if (output / name).read_bytes() != (expected / name).read_bytes()]
+    if output.is_dir() or output.read_bytes() != expected.read_bytes():
+        return [f"the output differs from {expected.name}"]
+    return []
