@@ -1,0 +1,178 @@
+"""Writing an extract as the messages arrive: each message is its record(s) at once, nothing is buffered.
+
+The header is written with the first record (its extract time is ``as_at`` when
+given, else the first message's time); the trailer's counts and hash totals are
+accumulated line by line and written at the end. The file is written beside
+the target and moved into place only when complete.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from typing import IO, Any
+
+from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.ctax_fixed import layout as L
+from plugshare.adapters.ctax_fixed.reader import HASHED, LAYOUT_VERSION
+from plugshare.adapters.ctax_fixed.records import Mapper
+from plugshare.calculations import financial_year_of, is_year_label
+
+PROPERTY, ACCOUNT, BILL, PAYMENT = ("revenues.property", "revenues.council-tax-account", "revenues.council-tax-bill",
+                                    "revenues.payment")
+RECORD_TYPES = {PROPERTY: "PRP", ACCOUNT: "ACC", BILL: "BIL", PAYMENT: "PAY"}
+LARGEST_COUNT = {kind: 10 ** L.field(L.TRAILER, kind).width - 1 for kind in L.COUNTED}
+LARGEST_RECORDS = 10 ** L.field(L.TRAILER, "records").width - 1
+LARGEST_TOTAL = 10 ** (L.field(L.TRAILER, "payment_total").width - 1) - 1
+
+
+class Writer:
+    def __init__(self, adapter: Adapter, target: str):
+        self.adapter, self.target = adapter, target
+        self.mapper = Mapper(adapter.council)
+        self.billing_authority, self.financial_year = _write_options(adapter)
+        self.out: IO[str] | None = None
+        self.partial: str | None = None
+        self.counts: Counter = Counter()
+        self.totals = {name: 0 for name, _ in HASHED.values()}
+        self.records = 0
+
+    def run(self, messages: Iterable[dict[str, Any]]) -> Iterator[Outcome]:
+        finished = False
+        try:
+            for number, message in enumerate(messages, start=1):
+                position = Position("messages", number)
+                try:
+                    lines = self._lines(message)
+                    amounts = self._room(lines)
+                except RecordError as exc:
+                    yield Rejected(position, message, exc.reason, exc.requirement)
+                except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a message that skipped validation
+                    yield Rejected(position, message, f"the message lacks or garbles a field the extract needs "
+                                                      f"({type(exc).__name__}: {exc}); validate it first")
+                else:
+                    if self.out is None:
+                        self._start(message)
+                    for kind, text in lines:
+                        self._line(text)
+                        self.counts[kind] += 1
+                    for name, amount in amounts.items():
+                        self.totals[name] += amount
+                    yield Converted(position, [message])
+            if self.out is None:
+                self._start(None)
+            self._finish()
+            finished = True
+        finally:
+            self._close(finished)
+
+    def _lines(self, message: dict[str, Any]) -> list[tuple[str, str]]:
+        message_type = str(message.get("type", "")).removeprefix("uk.plugshare.")
+        kind = RECORD_TYPES.get(message_type)
+        if kind is None:
+            raise RecordError(f"a {message_type or 'message without a type'} message has no place in a council tax "
+                              f"extract (it carries {', '.join(RECORD_TYPES)})")
+        if message.get("council") != self.adapter.council:
+            raise RecordError(f"the message is council {message.get('council')}'s; this extract is "
+                              f"{self.adapter.council}'s (--option council)")
+        if message.get("action", "upsert") == "delete":
+            raise RecordError(f"a {message_type} deletion cannot be written: the extract is a full copy of the "
+                              f"legacy system's records and has no deletions; leave the record out instead")
+        data = message["data"]
+        if kind == "PRP":
+            rows = [("PRP", self.mapper.property_row(data))]
+        elif kind == "ACC":
+            rows = [("ACC", self.mapper.account_row(data))]
+        elif kind == "BIL":
+            bill, instalments = self.mapper.bill_rows(data)
+            rows = [("BIL", bill)] + [("INS", row) for row in instalments]
+        else:
+            rows = [("PAY", self.mapper.payment_row(data))]
+        return [(kind, L.write_fields(row, L.LAYOUTS[kind], kind)) for kind, row in rows]
+
+    def _room(self, lines: list[tuple[str, str]]) -> dict[str, int]:
+        """The hash amounts these lines add; a RecordError when the trailer could not hold the totals."""
+        added: Counter = Counter(kind for kind, _ in lines)
+        for kind, count in added.items():
+            if self.counts[kind] + count > LARGEST_COUNT[kind]:
+                raise RecordError(f"the trailer cannot count more than {LARGEST_COUNT[kind]} {kind} records; "
+                                  f"split the extract")
+        if self.records + len(lines) + 2 > LARGEST_RECORDS:
+            raise RecordError(f"the trailer cannot count more than {LARGEST_RECORDS} records; split the extract")
+        amounts: Counter = Counter()
+        for kind, text in lines:
+            if kind in HASHED:
+                name, spec = HASHED[kind]
+                amounts[name] += L.pence(L.read_money(spec.cut(text), spec))
+        for name, amount in amounts.items():
+            if abs(self.totals[name] + amount) > LARGEST_TOTAL:
+                raise RecordError(f"the trailer's {L.field(L.TRAILER, name).label} would pass its 14 digits of "
+                                  f"pence; split the extract")
+        return dict(amounts)
+
+    # --- the file -------------------------------------------------------------------
+
+    def _start(self, message: dict[str, Any] | None) -> None:
+        moment = self.adapter.as_at
+        if not self.adapter.settings.get("as_at") and message is not None:
+            moment = _message_time(message) or moment
+        year = self.financial_year or int(financial_year_of(moment.date())[:4])
+        if self.target == "-":
+            self.out = sys.stdout
+        else:
+            self.partial = self.target + ".part"
+            try:
+                self.out = open(self.partial, "w", encoding="ascii", newline="")
+            except OSError as exc:
+                raise AdapterError(f"{self.target}: cannot be written ({exc.strerror})") from None
+        header = {"record_type": "HDR", "billing_authority": self.billing_authority,
+                  "extract_date": moment.date().isoformat(), "extract_time": moment.strftime("%H%M%S"),
+                  "financial_year": str(year), "layout_version": LAYOUT_VERSION}
+        self._line(L.write_fields(header, L.HEADER, "HDR"))
+
+    def _finish(self) -> None:
+        trailer = {"record_type": "TRL", **{kind: str(self.counts[kind]) for kind in L.COUNTED},
+                   "records": str(self.records + 1), **{name: L.money(total) for name, total in self.totals.items()}}
+        self._line(L.write_fields(trailer, L.TRAILER, "TRL"))
+
+    def _line(self, text: str) -> None:
+        assert self.out is not None
+        self.out.write(text + "\r\n")
+        self.records += 1
+
+    def _close(self, finished: bool) -> None:
+        if self.out is None or self.out is sys.stdout:
+            if self.out is sys.stdout:
+                sys.stdout.flush()
+            return
+        self.out.close()
+        if finished and self.partial:
+            os.replace(self.partial, self.target)
+        elif self.partial:
+            os.remove(self.partial)
+
+
+def _message_time(message: dict[str, Any]) -> dt.datetime | None:
+    try:
+        moment = dt.datetime.fromisoformat(str(message.get("time", "")).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else None
+
+
+def _write_options(adapter: Adapter) -> tuple[str, int | None]:
+    settings = adapter.settings
+    authority = settings.get("billing_authority")
+    if not authority:
+        raise AdapterError("writing a council tax extract needs --option billing_authority=NNNN (the council's "
+                           "4-digit billing authority code, which the header carries)")
+    if not re.fullmatch(r"[0-9]{4}", authority):
+        raise AdapterError(f"option billing_authority={authority!r} must be the 4-digit billing authority code")
+    year = settings.get("financial_year")
+    if year and not (re.fullmatch(r"[0-9]{4}-[0-9]{2}", year) and is_year_label(year)):
+        raise AdapterError(f"option financial_year={year!r} is not a financial year such as 2025-26")
+    return authority, int(year[:4]) if year else None
