@@ -128,3 +128,26 @@ def test_options_are_checked_against_the_declaration():
         PipePeople({**OPTIONS, "colour": "red"})
     with pytest.raises(AdapterError, match="GSS code"):
         PipePeople({"council": "E0799"})
+
+
+def test_values_the_target_has_no_place_for_are_reported_not_silently_dropped(people, tmp_path):
+    canonical = tmp_path / "people.ndjson"
+    convert(PipePeople(OPTIONS), str(people), None, str(canonical))
+    lines = [json.loads(line) for line in canonical.read_text().splitlines()]
+    lines[0]["data"]["extensions"] = {"gov.uk.e07000991": {"locality_code": "F1"},
+                                      "native.pipe-people": {"kept": "x"}}
+    lines[0]["data"]["name"]["title"] = "Dr"
+    canonical.write_text("".join(json.dumps(m) + "\n" for m in lines))
+
+    class Declaring(PipePeople):
+        def write(self, messages, target):
+            for outcome in super().write(messages, target):
+                if "title" in outcome.messages[0]["data"]["name"]:
+                    outcome.lost.append("/data/name/title")
+                yield outcome
+
+    summary = convert(CanonicalSource(), str(canonical), Declaring(OPTIONS), str(tmp_path / "out.txt"))
+    assert summary.quarantined == 0 and summary.written == len(lines)
+    assert dict(summary.not_written) == {"hr.person /data/extensions/gov.uk.e07000991": 1,
+                                         "hr.person /data/name/title": 1}
+    assert summary.as_dict()["not_written"]

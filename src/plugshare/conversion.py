@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -45,6 +46,8 @@ class ConversionSummary:
     not_carried: Counter = field(default_factory=Counter)
     by_type: Counter = field(default_factory=Counter)
     reasons: Counter = field(default_factory=Counter)
+    #: "<type> <JSON pointer>" of values written messages carried that the target format has no place for
+    not_written: Counter = field(default_factory=Counter)
 
     def exit_code(self, max_rejects: int = 0) -> int:
         return 1 if self.quarantined > max_rejects else 0
@@ -52,7 +55,8 @@ class ConversionSummary:
     def as_dict(self) -> dict[str, Any]:
         return {"read": self.read, "converted": self.converted, "quarantined": self.quarantined,
                 "messages": self.messages, "written": self.written, "write_rejected": self.write_rejected,
-                "not_carried": dict(self.not_carried), "by_type": dict(sorted(self.by_type.items()))}
+                "not_carried": dict(self.not_carried), "by_type": dict(sorted(self.by_type.items())),
+                "not_written": dict(sorted(self.not_written.items()))}
 
 
 class Quarantine:
@@ -192,6 +196,17 @@ def _write_native(messages: Iterable[tuple[dict, Position, Any]], target: Adapte
                         outcome.reason, outcome.requirement)
         else:
             summary.written += 1
+            for message in outcome.messages:
+                for pointer in lost_values(message, target, outcome.lost):
+                    summary.not_written[f"{message['type'].removeprefix('uk.plugshare.')} {pointer}"] += 1
+
+
+def lost_values(message: dict[str, Any], target: Adapter, declared: Iterable[str] = ()) -> list[str]:
+    """What of a written message the target format does not keep: the pointers its writer declared, and the
+    extensions under any namespace but the target's own (a native format restores only its own fields)."""
+    extensions = (message.get("data") or {}).get("extensions") or {}
+    others = [f"/data/extensions/{name}" for name in extensions if name != target.extension_namespace]
+    return [re.sub(r"/[0-9]+(?=/|$)", "/*", pointer) for pointer in (*declared, *others)]
 
 
 class _output:

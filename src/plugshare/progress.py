@@ -44,6 +44,12 @@ def summary_lines(summary: ConversionSummary, from_key: str, to_key: str, quaran
     if to_key != "canonical" or summary.written:
         yield f"  written: {summary.written} messages" + (
             f", {summary.write_rejected} could not be written" if summary.write_rejected else "")
+    if summary.not_written:
+        yield f"  values {to_key} has no place for (reported, not written):"
+        for what, count in sorted(summary.not_written.items(), key=lambda item: (-item[1], item[0]))[:8]:
+            yield f"    {count} {what}"
+        if len(summary.not_written) > 8:
+            yield f"    and {len(summary.not_written) - 8} more kinds"
     if summary.not_carried:
         yield (f"  not carried by {to_key} (left out, not an error): "
                + ", ".join(f"{count} {name}" for name, count in sorted(summary.not_carried.items())))

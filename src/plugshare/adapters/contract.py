@@ -85,6 +85,9 @@ class Converted:
     messages: list[dict[str, Any]] = field(default_factory=list)
     #: the native record as read, kept so that a record whose messages fail validation can be quarantined
     native: Any = None
+    #: when writing: JSON pointers (``/data/...``) of the message's values the native format has no place
+    #: for; the conversion reports them, so that nothing is left out unsaid
+    lost: list[str] = field(default_factory=list)
 
 
 @dataclass
