@@ -1,1 +1,0 @@
-"""Placeholder: this built-in adapter is being written."""

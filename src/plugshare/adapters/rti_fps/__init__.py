@@ -1,0 +1,256 @@
+"""rti-fps: HMRC RTI Full Payment Submission (FPS) XML, read into people, tax details and payslips, and written back.
+
+The format
+----------
+An FPS is the XML an employer's payroll sends HMRC each pay day: a GovTalk
+envelope (``GovTalkMessage``, namespace ``http://www.govtalk.gov.uk/CM/envelope``:
+``Header/MessageDetails/Class`` ``HMRC-PAYE-RTI-FPS``, ``GovTalkDetails/Keys``)
+whose ``Body`` holds the ``IRenvelope`` in the namespace of the tax year's FPS
+schema, ``http://www.govtalk.gov.uk/taxation/PAYE/RTI/FullPaymentSubmission/25-26/1``
+for 2025-26. HMRC names each XSD after the year the tax year ends
+(``FullPaymentSubmission-2026-v1-0.xsd`` is 2025-26). This adapter knows
+``24-25/1``, ``25-26/1`` and ``26-27/1``; another FPS namespace is refused
+naming it and the ones known, and another RTI message (EPS, EYU, NVREQ) is
+named as such. An ``IRenvelope`` on its own, as payroll exports sometimes
+give it, is read too. ``IRenvelope`` holds ``IRheader`` (``Keys``
+TaxOfficeNumber and TaxOfficeReference, ``PeriodEnd``, ``DefaultCurrency``,
+``IRmark``, ``Sender``) and ``FullPaymentSubmission``: ``EmpRefs`` (``OfficeNo``
+3 digits, ``PayeRef`` up to 10 capitals or digits, ``AORef`` the Accounts
+Office reference ``123PA00012345``, and optionally ``ECON``, ``COTAXRef``,
+``SAUTR``), ``RelatedTaxYear`` (``25-26``, which must be the namespace's year),
+one ``Employee`` per employment paid, and ``FinalSubmission``.
+
+Sources: HMRC's RTI business validation rules for the 2025-26 FPS as
+published in its schematron (namespace, RelatedTaxYear against the schema
+year, IRheader keys matching EmpRefs, NI letter rules), HMRC's RTI test
+submissions and open payroll libraries that write the FPS element by element
+(element names and order, ``TotalEmpNICInPd`` as employee plus employer NICs,
+``PayAfterStatDedns`` as taxable pay less tax, NICs and loans), and the
+namespace-per-year lists those libraries keep. The XSD files themselves are
+not redistributed: orders and widths below are as this adapter applies them
+(``schema.py``), and where a width or character set is this adapter's reading
+of HMRC's guidance it says so.
+
+Employee -> canonical (one native record, three messages)
+----------------------------------------------------------
+Ids come from ``Employment/PayId`` (required here, though optional in the
+XSD: the standard's payslip needs the payroll id): ``<council>-payroll-<PayId>``
+(spaces as ``_``, ``/`` as ``:``, ``&`` as ``.``, any other character outside
+``A-Z a-z 0-9 . _ : -`` as ``_``), the same person id bacs18 derives from the
+payment reference.
+
+**hr.person** (``id`` as above, ``source_ids`` ``[{rti-fps, PayId}]``):
+``EmployeeDetails/NINO`` ni_number (optional; checked, never repeated in a
+reason), ``Name/Ttl`` title (4 letters at most), the first ``Name/Fore``
+given_name and a second middle_names, ``Name/Sur`` family_name (35
+characters, letters, space, ``'`` ``-`` ``.``), ``BirthDate`` birth_date,
+``Gender`` (M, F) legal_sex. ``Address/Line`` (1 to 4 lines of 35): the first
+line is ``paon`` and ``street`` when it starts with a house number (``14 Mill
+Lane``), else ``street``; the others are the town (2 lines), locality and town
+(3), or locality, town and administrative_area (4); ``UKPostcode`` postcode;
+country GB. An address with ``ForeignCountry`` has no ISO country code to map to: it is kept
+whole in extensions and the person has no address.
+
+**payroll.tax-details** (``<person id>-tax-<year>``, employment
+``<person id>-employment``; made when the employment has an NI letter): the
+payment's tax code, ``effective_from`` the payment date (the FPS shows the code
+operated then, not when it began), ``ni_letter`` the letter of the last
+``NIlettersAndValues`` with NI-able earnings in the period (else the last),
+``Starter/StartDec`` starter_declaration, and the plans of the payment's loans
+as student_loan_plans.
+
+**payroll.payslip** (``<person id>-<year>-<PayFreq>-<period>-<YYYYMMDD>``;
+``pay_run_id`` ``<council>-payrun-<year>-<PayFreq>-<period>-<YYYYMMDD>``, a run
+being a frequency, period and payment date: no payroll.pay-run message is
+made, as an FPS names no run and gives no period dates). ``Payment``:
+``PayFreq`` (W1 W2 W4 M1 M3 M6 MA IO IR) pay_frequency, ``PmtDate``
+payment_date, ``WeekNo`` (1-56, weekly frequencies) or ``MonthNo`` (1-12,
+monthly ones; either for IO and IR, the one used kept) period_number,
+``PeriodsCovered``, ``HoursWorked`` (A-E) hours_band, ``TaxCode`` code (without
+prefix or basis) with ``TaxRegime`` (S, C) regime and ``BasisNonCumulative="yes"``
+non_cumulative, ``TaxablePay`` taxable_pay, ``TaxDeductedOrRefunded``
+tax_deducted, ``StudentLoanRecovered`` (``PlanType`` 01, 02, 04; whole pounds)
+and ``PostgradLoanRecovered`` (plan PGL) student_loans. ``NIlettersAndValues``
+-> ni: ``NIletter`` letter, ``EmpeeContribnsInPd`` employee_contribution,
+``TotalEmpNICInPd`` minus it employer_contribution, and ``AtLELYTD``,
+``LELtoPTYTD``, ``PTtoUELYTD`` the three earnings buckets: **year to date**, as
+RTI reports them (an FPS carries no buckets for the period). Amounts are
+pounds with two decimal places (11 digits at most); loans are whole pounds.
+
+*The lines*. An FPS has totals, not the payroll's earnings and deductions, so
+the payslip's lines are made from them, coded ``FPS-...`` so that writing can
+read them back. With T = TaxablePay, P = EmpeePenContribnsPaid (net pay
+arrangement pension, taken before tax), U = NonTaxOrNICPmt, X = tax, N =
+employee NICs, S and G = student and postgraduate loans, R =
+EmpeePenContribnsNotPaid (relief at source), D = DednsFromNetPay and A =
+PayAfterStatDedns: earnings ``FPS-PAY`` T + P (category other) and, if any,
+``FPS-NONTAX`` U; deductions ``FPS-TAX`` X (income_tax), ``FPS-NI-<letter>``
+per letter (employee_ni), ``FPS-SL-<plan>`` (student_loan), ``FPS-PGL``
+(postgraduate_loan), and, when not zero, ``FPS-PEN-NPA`` P, ``FPS-PEN-RAS`` R,
+``FPS-NETPAY`` D (category other: an FPS names no pension scheme, pensionable
+pay or employer contribution, which the standard's pensions need) and
+``FPS-ADJ`` (T - X - N - S - G) - A, which is zero when the file is
+consistent and otherwise carries what A says besides (payrolled benefits, for
+instance). So gross_pay = T + P + U and net_pay = A + U - R - D, to the penny.
+``year_to_date`` from ``FiguresToDate``: taxable_pay ``TaxablePay``,
+tax_deducted ``TotalTax``, student_loan ``StudentLoansTD`` + ``PostgradLoansTD``,
+employee_pension ``EmpeePenContribnsPaidYTD`` + ``EmpeePenContribnsNotPaidYTD``,
+gross_pay taxable pay plus pension paid to date (the FPS has no gross to date),
+employee_ni and employer_ni the sums over the letters of ``EmpeeContribnsYTD``
+and ``TotalEmpNICYTD`` less it.
+
+Kept, rejected, safety
+----------------------
+Every element the mapping does not take is kept in extensions
+``native.rti-fps`` under its path from the Employee, ``EmployeeDetails/...`` on
+the person and ``Employment/...`` on the payslip: text as a string, an element
+with attributes or children as ``{"attributes", "text", "children": [[name,
+value]]}``, a repeated one as a list. Kept besides: ``EmpRefs/*`` on each
+payslip, the figures the standard has no field for (per letter
+``Employment/NIlettersAndValues[A]/GrossEarningsForNICsInPd``,
+``GrossEarningsForNICsYTD``, ``TotalEmpNICYTD``, ``EmpeeContribnsYTD``;
+``FiguresToDate/PostgradLoansTD`` and ``EmpeePenContribnsNotPaidYTD`` when not
+zero, to split the sums again), ``Starter/StartDate``, and ``Payment/MonthNo``
+for an IO or IR payment dated by month. The GovTalk header, the IRheader
+(including any ``IRmark``, not verified) and ``FinalSubmission`` describe the
+transmission, not an employee, and are not kept.
+
+An Employee is Rejected, naming the element, for: a missing required element
+(``PayId``, ``Name/Sur``, ``Fore``, ``BirthDate``, ``Gender``, ``FiguresToDate``,
+``Payment`` and its required figures), an element repeated that may appear once,
+an attribute the FPS does not define, an element from another namespace, an
+unknown code (PayFreq, HoursWorked, Gender, StartDec, PlanType, TaxRegime), a
+tax code that does not exist under its regime, a bad NI number, date,
+postcode, amount, period or character, a WeekNo for a monthly frequency, or
+one NI letter twice. The native record in the quarantine is the Employee's XML
+with ``NINO`` and ``BirthDate`` masked; the position gives the line of its
+``<Employee>`` in the file. The whole file is refused (AdapterError) when it is
+not well-formed XML (with the line and column), is not an FPS, has an unknown
+namespace, EmpRefs or RelatedTaxYear that are missing, malformed or contradict
+the IRheader or the namespace, or no Employee. The file is parsed with
+defusedxml's ``iterparse``, a line at a time, employee by employee, each
+Employee removed from the tree once mapped; a DOCTYPE is refused before any
+entity is expanded or fetched ("the file declares XML entities (a DTD)...").
+
+Writing (hr.person, payroll.tax-details, payroll.payslip)
+---------------------------------------------------------
+Each payslip becomes one Employee, written at once, with the hr.person
+(``person_id``) and payroll.tax-details (``employment_id`` and tax year) that
+came before it in the stream: those wait in a buffer of at most
+``max_pending`` messages (default 1000), the oldest unused leaving first with
+a Rejected outcome; their outcome is given when a payslip uses them (a later
+version of the same record replaces an earlier one), so outcomes may come out
+of stream order, each with its message's number. The inverse of reading: T,
+X, loans and NI from their fields; P from pension deductions and
+``FPS-PEN-NPA``; R from ``FPS-PEN-RAS``; U from ``FPS-NONTAX`` earnings; D from
+every other deduction that is not statutory, pension, salary_sacrifice or
+``FPS-ADJ``; A = net_pay - U + R + D. Optional figures are written when their
+lines exist or, to date, when not zero. The per-letter NI figures come from
+extensions, or for a payslip with one letter and none kept, from gross_pay and
+year_to_date. The envelope is written with the first employee: its tax year
+names the namespace, the PAYE scheme comes from ``paye_reference`` and
+``accounts_office_reference`` or the first payslip's kept EmpRefs, PeriodEnd
+from ``period_end`` or its payment date; a payslip of another year or scheme
+is Rejected. A payslip sent twice is written twice: no id is remembered
+beyond the buffer. The GovTalk header carries Class, Qualifier, Function and
+Transformation; SenderDetails, ChannelRouting and the IRmark are left to the
+software that submits the file to HMRC. Each Employee is read back in memory
+before it is written: one that would not read back is Rejected, and each
+message's outcome names in ``lost`` the values reading back would not give
+(a canonical id not made from the PayId, earnings and deductions other than
+the ``FPS-`` lines, pension memberships, preferred names...), which the
+conversion reports. Written in this adapter's canonical
+form (``document.py``), an FPS read and written again is byte for byte the
+same when it was in that form; any FPS read, written and read again gives the
+same messages.
+
+Rejected when writing: deletions, a payslip without its hr.person before it, a
+person without birth_date or legal_sex, or with neither NI number nor
+address, a name or address line the FPS cannot hold (named), a foreign
+address, more than four address lines, a tax year this adapter has no
+namespace for, no hours_band, a loan in pence, several NI letters without
+their kept figures, a message of another council; and at the end any person
+or tax details no payslip used.
+
+Not supported: writing a person's preferred name, email or phone (an FPS has
+no place for them), the EPS and other RTI messages, verifying or computing
+the IRmark, the FPS of tax years before 2024-25, and payroll.pay-run messages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from plugshare.adapters.contract import (
+    AS_AT,
+    COUNCIL,
+    Adapter,
+    Converted,
+    Option,
+    Outcome,
+    Position,
+    RecordError,
+    Rejected,
+)
+from plugshare.adapters.rti_fps.document import as_node, lines, local
+from plugshare.adapters.rti_fps.employee import PAYSLIP, PERSON, TAX_DETAILS, read_employee
+from plugshare.adapters.rti_fps.reader import employees
+from plugshare.adapters.rti_fps.writer import Writer
+from plugshare.hookspecs import hookimpl
+from plugshare.identifiers import mask_nino
+
+#: how a native record shows an NI number and a date of birth
+MASKED = {"NINO": mask_nino, "BirthDate": lambda text: "****-**-**"}
+
+
+class RtiFpsAdapter(Adapter):
+    key = "rti-fps"
+    title = "HMRC RTI Full Payment Submission (FPS) XML"
+    description = ("Reads an FPS (GovTalkMessage or IRenvelope, tax years 2024-25 to 2026-27) employee by employee "
+                   "into hr.person, payroll.tax-details and payroll.payslip, safely (no DTD, no entities), and "
+                   "writes an FPS back from those messages.")
+    reads = (PERSON, TAX_DETAILS, PAYSLIP)
+    writes = (PERSON, TAX_DETAILS, PAYSLIP)
+    options = (
+        COUNCIL, AS_AT,
+        Option("paye_reference", "Writing: the employer's PAYE reference, e.g. 991/FM00123. Default: the one kept "
+                                 "on payslips read from an FPS."),
+        Option("accounts_office_reference", "Writing: the employer's Accounts Office reference, e.g. 991PA00012345 "
+                                            "(with paye_reference). Default: as kept on the payslips."),
+        Option("period_end", "Writing: the IRheader PeriodEnd (YYYY-MM-DD). Default: the first payment date."),
+        Option("final_submission", "Writing: yes marks the FPS as the final submission for the tax year.",
+               default="no"),
+        Option("max_pending", "Writing: how many hr.person and payroll.tax-details messages may wait for their "
+                              "payslip (the oldest unused is rejected beyond it).", default="1000"),
+    )
+    source_kind = "file"
+
+    def read(self, source: str) -> Iterator[Outcome]:
+        for number, line, element, submission in employees(source):
+            position = Position(source, number, line)
+            native = "\n".join(lines(as_node(element, MASKED)))
+            try:
+                records = read_employee(element, submission, self.council)
+            except RecordError as exc:
+                yield Rejected(position, native, f"Employee {number}{_pay_id(element)}: {exc.reason}",
+                               exc.requirement)
+                continue
+            yield Converted(position, [self.message(kind, record) for kind, record in records], native=native)
+
+    def write(self, messages: Iterable[dict[str, Any]], target: str) -> Iterator[Outcome]:
+        yield from Writer(self, target).run(messages)
+
+
+def _pay_id(element) -> str:
+    for employment in element:
+        if local(employment.tag)[1] == "Employment":
+            for child in employment:
+                if local(child.tag)[1] == "PayId" and (child.text or "").strip():
+                    return f" (PayId {(child.text or '').strip()[:35]})"
+    return ""
+
+
+@hookimpl
+def plugshare_register_adapters(register):
+    register(RtiFpsAdapter)
