@@ -11,10 +11,11 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-@pytest.fixture(scope="module")
-def installed(tmp_path_factory):
-    """Build the wheel, install it into a fresh virtual environment, return that environment's bin/."""
-    work = tmp_path_factory.mktemp("wheel")
+def fresh_environment(work: Path) -> tuple[Path, Path]:
+    """Build plugshare's wheel into ``work``, install it into a new virtual environment there.
+
+    Returns the wheel and the environment's bin/. Other tests use it to install packages beside plugshare.
+    """
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(work / "dist"),
                     str(ROOT)], check=True)
     wheel = next((work / "dist").glob("plugshare-*.whl"))
@@ -24,6 +25,12 @@ def installed(tmp_path_factory):
     return wheel, work / "venv" / "bin"
 
 
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """Build the wheel, install it into a fresh virtual environment, return the wheel and that environment's bin/."""
+    return fresh_environment(tmp_path_factory.mktemp("wheel"))
+
+
 @pytest.mark.slow
 def test_wheel_carries_the_spec_files(installed):
     wheel, _ = installed
@@ -31,6 +38,7 @@ def test_wheel_carries_the_spec_files(installed):
     assert "plugshare/_spec/schemas/common.json" in names
     assert "plugshare/_spec/requirements.json" in names
     assert any(n.startswith("plugshare/_spec/reference-data/") for n in names)
+    assert "plugshare/scaffold_templates/plugin.py.tmpl" in names
 
 
 @pytest.mark.slow
@@ -52,3 +60,13 @@ def test_installed_plugshare_validates_away_from_the_repository(installed, tmp_p
                            capture_output=True, text=True)
     assert check.returncode == 0, check.stdout + check.stderr
     assert "site-packages" in check.stdout
+
+
+@pytest.mark.slow
+def test_installed_plugshare_scaffolds_an_adapter_package(installed, tmp_path):
+    _, bin_dir = installed
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    made = subprocess.run([str(bin_dir / "plugshare"), "new-adapter", "acme-hr"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert made.returncode == 0, made.stdout + made.stderr
+    assert (tmp_path / "plugshare-acme-hr" / "src" / "plugshare_acme_hr" / "samples" / "org-units.csv").is_file()

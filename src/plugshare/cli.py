@@ -148,7 +148,8 @@ def adapters_show(key: str) -> None:
     click.echo(f"writes: {', '.join(adapter.writes) or '-'}")
     click.echo("options:")
     for option in adapter.options:
-        flag = "required" if option.required else f"default {option.default}" if option.default else "optional"
+        flag = ("required" if option.required else "optional" if option.secret or not option.default
+                else f"default {option.default}")
         click.echo(f"  {option.name:<22} {flag:<18} {option.description}")
 
 
@@ -254,7 +255,7 @@ def new_adapter(name: str, directory: Path | None) -> None:
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {created}")
-    click.echo(f"next: pip install -e {created} && pytest {created}")
+    click.echo(f"next: pip install -e '{created}[test]' && pytest {created}")
 
 
 @main.command()

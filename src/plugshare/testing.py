@@ -1,1 +1,0 @@
-"""Placeholder: the pytest plugin for adapter authors is being written."""
