@@ -228,6 +228,57 @@ def test_through_the_pipeline_the_bad_record_is_quarantined_and_the_good_sample_
     assert (tmp_path / "again.txt").read_bytes() == GOOD.read_bytes()
 
 
+# --- what a payment file does not carry -------------------------------------------------
+
+
+def converted_to_bacs(messages: list[dict], tmp_path: Path):
+    """The messages written through the conversion: its summary, and the outcomes the writer gave."""
+    source = tmp_path / "messages.ndjson"
+    source.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    outcomes = []
+
+    class Recording(Bacs18Adapter):
+        def write(self, messages, target):
+            for outcome in super().write(messages, target):
+                outcomes.append(outcome)
+                yield outcome
+
+    summary = convert(CanonicalSource(), str(source), Recording(WRITE), str(tmp_path / "out.txt"))
+    return summary, outcomes
+
+
+def test_writing_the_canonical_sample_reports_nothing_lost(tmp_path):
+    summary, outcomes = converted_to_bacs(canonical(), tmp_path)
+    assert (summary.written, summary.quarantined) == (10, 0)
+    assert summary.not_written == {} and all(o.lost == [] for o in outcomes)
+    assert (tmp_path / "out.txt").read_bytes() == GOOD.read_bytes()
+
+
+def test_what_the_payments_cannot_carry_of_a_bank_account_is_reported(tmp_path):
+    messages = canonical()
+    accounts = {m["data"]["person_id"]: m["data"] for m in messages if m["type"].endswith("bank-account")}
+    first, second, third = (accounts[f"E07000991-p0000{n}"] for n in (1, 2, 3))
+    first.update(account_name="Kofi Jessop-Abercrombie", source_ids=[{"scheme": "payroll", "value": "000001"}],
+                 extensions={"native.bacs18": {"amount": "3481.16", "user_name": "FENMOOR DC PAYROLL"}})
+    second["building_society_roll_number"] = "roll 12/34"  # written upper case, as the reference
+    third["source_ids"] = [{"scheme": "bacs18", "value": "000003"}]  # the reference the payment carries
+    summary, outcomes = converted_to_bacs(messages, tmp_path)
+    assert (summary.written, summary.quarantined) == (10, 0)
+    assert dict(summary.not_written) == {
+        "payroll.bank-account /data/account_name": 1, "payroll.bank-account /data/source_ids/*": 1,
+        "payroll.bank-account /data/extensions/native.bacs18/amount": 1,
+        "payroll.bank-account /data/extensions/native.bacs18/user_name": 1,
+        "payroll.bank-account /data/building_society_roll_number": 1}
+    lost = {o.messages[0]["data"]["id"]: o.lost for o in outcomes if o.lost}
+    assert lost == {first["id"]: ["/data/account_name", "/data/source_ids/0", "/data/extensions/native.bacs18/amount",
+                                  "/data/extensions/native.bacs18/user_name"],
+                    second["id"]: ["/data/building_society_roll_number"]}
+    # payslips: the payment is made from them; they are not records of the file, and nothing is declared
+    assert all(o.lost == [] for o in outcomes if o.messages[0]["type"].endswith("payslip"))
+    lines = (tmp_path / "out.txt").read_text().splitlines()
+    assert lines[4][82:100] == "KOFI JESSOP-ABERCR" and lines[5][64:82] == "ROLL 12/34".ljust(18)
+
+
 # --- whole-file problems ----------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from plugshare.adapters.contract import AdapterError, Converted, Rejected
 from plugshare.adapters.ctax_fixed import CtaxFixedAdapter
 from plugshare.adapters.ctax_fixed import layout as L
 from plugshare.cli import main
+from plugshare.conversion import CanonicalSource, convert
 from plugshare.plugins import make_host
 from plugshare.samples import run_sample, sample_conversions
 from plugshare.validation.validator import MessageValidator
@@ -507,6 +508,62 @@ def test_messages_the_extract_cannot_hold_are_rejected_with_reasons(tmp_path):
     assert "33.333% has more than the two decimal places" in reasons[7]
     assert "liable party 2 is liable from 2012-01-01" in reasons[8]
     assert "hr.person message has no place in a council tax extract" in reasons[9]
+
+
+def converted_to_extract(messages: list[dict], tmp_path: Path):
+    """The messages written through the conversion: its summary, and the outcomes the writer gave."""
+    source = tmp_path / "messages.ndjson"
+    source.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    outcomes = []
+
+    class Recording(CtaxFixedAdapter):
+        def write(self, messages, target):
+            for outcome in super().write(messages, target):
+                outcomes.append(outcome)
+                yield outcome
+
+    summary = convert(CanonicalSource(), str(source), Recording(WRITE), str(tmp_path / "extract.txt"))
+    return summary, outcomes
+
+
+def test_writing_the_canonical_sample_reports_nothing_lost(tmp_path):
+    summary, outcomes = converted_to_extract(canonical(), tmp_path)
+    assert (summary.written, summary.quarantined) == (35, 0)
+    assert summary.not_written == {} and all(o.lost == [] for o in outcomes)
+    assert (tmp_path / "extract.txt").read_bytes() == GOOD.read_bytes()
+
+
+def test_values_the_extract_has_no_field_for_are_reported_not_dropped(tmp_path):
+    messages = canonical()
+    for message in messages:
+        data = message["data"]
+        if message["subject"] == "E07000992-cta-9920000101":
+            party = data["liable_parties"][0]["party"]
+            party["name"]["preferred_name"] = "Nia"
+            party["birth_date"] = "1990-01-01"
+            party["correspondence_address"] = {"paon": "2", "street": "Mill Lane", "town": "Ely", "country": "GB"}
+            data["discounts"][0]["percent"] = "25.00"  # the same percent, written as 02500
+        elif message["subject"] == "E07000992-ctp-P000101":
+            data["source_ids"].append({"scheme": "llpg", "value": "LLPG-101"})
+            data["address"]["administrative_area"] = "Fenshire"
+        elif message["subject"] == "E07000992-ctpay-T25000001":
+            data["reference"] = "9920000101 "  # the reader trims the space
+    summary, outcomes = converted_to_extract(messages, tmp_path)
+    assert (summary.written, summary.quarantined) == (35, 0)
+    assert dict(summary.not_written) == {
+        "revenues.council-tax-account /data/liable_parties/*/party/name/preferred_name": 1,
+        "revenues.council-tax-account /data/liable_parties/*/party/birth_date": 1,
+        "revenues.council-tax-account /data/liable_parties/*/party/correspondence_address": 1,
+        "revenues.property /data/source_ids/*": 1, "revenues.property /data/address/administrative_area": 1,
+        "revenues.payment /data/reference": 1}
+    lost = {o.messages[0]["subject"]: sorted(o.lost) for o in outcomes if o.lost}
+    assert lost == {
+        "E07000992-cta-9920000101": ["/data/liable_parties/0/party/birth_date",
+                                     "/data/liable_parties/0/party/correspondence_address",
+                                     "/data/liable_parties/0/party/name/preferred_name"],
+        "E07000992-ctp-P000101": ["/data/address/administrative_area", "/data/source_ids/1"],
+        "E07000992-ctpay-T25000001": ["/data/reference"]}
+    assert (tmp_path / "extract.txt").read_bytes() == GOOD.read_bytes()  # the extract is as before
 
 
 def test_an_empty_extract_is_a_header_and_a_zero_trailer(tmp_path):

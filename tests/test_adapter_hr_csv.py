@@ -18,8 +18,9 @@ from hypothesis import strategies as st
 
 from plugshare.adapters.contract import AdapterError, Converted, Rejected
 from plugshare.adapters.hr_csv import HrCsvAdapter
-from plugshare.adapters.hr_csv.layout import TABLES
+from plugshare.adapters.hr_csv.layout import NAMESPACE, TABLES
 from plugshare.cli import main
+from plugshare.conversion import CanonicalSource, convert
 from plugshare.plugins import make_host
 from plugshare.validation.validator import MessageValidator
 
@@ -397,6 +398,54 @@ def test_writing_rejects_what_the_export_cannot_carry(tmp_path):
     assert "payroll.payslip message has no place in the HR export" in reasons[5]
     assert "person E07000991-FM10244 has no employment among the messages" in reasons[6]
     assert (tmp_path / "out" / "people.csv").read_bytes().count(b"\r\n") == 1  # the header only
+
+
+def converted_to_export(messages: list[dict], tmp_path: Path):
+    """The messages written through the conversion: its summary, and the outcomes the writer gave."""
+    source = tmp_path / "messages.ndjson"
+    source.write_text("".join(json.dumps(m) + "\n" for m in messages), encoding="utf-8")
+    outcomes = []
+
+    class Recording(HrCsvAdapter):
+        def write(self, messages, target):
+            for outcome in super().write(messages, target):
+                outcomes.append(outcome)
+                yield outcome
+
+    summary = convert(CanonicalSource(), str(source), Recording(OPTIONS), str(tmp_path / "out"))
+    return summary, outcomes
+
+
+def test_writing_the_canonical_sample_reports_nothing_lost(tmp_path):
+    summary, outcomes = converted_to_export(canonical(), tmp_path)
+    assert (summary.written, summary.quarantined) == (46, 0)
+    assert summary.not_written == {} and all(o.lost == [] for o in outcomes)
+
+
+def test_values_the_export_has_no_column_for_are_reported_not_dropped(tmp_path):
+    messages = canonical()
+    for message in messages:
+        data = message["data"]
+        if message["subject"] == "E07000991-FM10231":  # the first person, on two rows
+            data["source_ids"].append({"scheme": "payroll", "value": "P-10231"})
+            data["address"]["uprn"] = 100090123456
+            data["extensions"] = {NAMESPACE: {"Locker": "12"}}
+        elif message["subject"] == "E07000991-FM10244-1":
+            data["source_ids"].insert(0, {"scheme": "payroll", "value": "P-10244"})
+        elif message["subject"] == "E07000991-P10003":
+            data["title"] = "Finance Manager "
+    summary, outcomes = converted_to_export(messages, tmp_path)
+    assert (summary.written, summary.quarantined) == (46, 0)
+    assert dict(summary.not_written) == {
+        "hr.person /data/source_ids/*": 2, "hr.person /data/address/uprn": 2,
+        "hr.person /data/extensions/native.hr-csv/Locker": 2,  # read back as the employment's column
+        "hr.employment /data/source_ids/*": 1, "hr.position /data/title": 1}
+    lost = {o.messages[0]["subject"]: sorted(o.lost) for o in outcomes if o.lost}
+    assert lost == {"E07000991-FM10231": ["/data/address/uprn", "/data/extensions/native.hr-csv/Locker",
+                                          "/data/source_ids/1"],
+                    "E07000991-FM10244-1": ["/data/source_ids/0"], "E07000991-P10003": ["/data/title"]}
+    written = (tmp_path / "out" / "people.csv").read_text(encoding="utf-8")
+    assert "Locker" in written.splitlines()[0] and "P-10244" not in written
 
 
 def test_an_employment_whose_person_never_comes_is_rejected(tmp_path):

@@ -15,7 +15,7 @@ from plugshare.adapters.voa_list import VoaListAdapter
 from plugshare.adapters.voa_list.layout import NAMES
 from plugshare.adapters.voa_list.writer import Writer
 from plugshare.cli import main
-from plugshare.conversion import Quarantine, convert
+from plugshare.conversion import CanonicalSource, Quarantine, convert
 from plugshare.plugins import make_host
 from plugshare.validation.validator import MessageValidator
 
@@ -348,6 +348,51 @@ def test_writing_streams_and_leaves_no_partial_file_when_stopped(tmp_path):
     assert all(isinstance(o, Converted) for o in first) and len(pulled) == 5
     outcomes.close()
     assert list(tmp_path.iterdir()) == []
+
+
+# --- writing: what is written but not carried is reported ---------------------------------
+
+
+def converted_to_list(messages: list[dict], tmp_path: Path):
+    """The messages written through the conversion: its summary, and the outcomes the writer gave."""
+    source = tmp_path / "messages.ndjson"
+    source.write_text("".join(json.dumps(m) + "\n" for m in messages))
+    outcomes = []
+
+    class Recording(VoaListAdapter):
+        def write(self, messages, target):
+            for outcome in super().write(messages, target):
+                outcomes.append(outcome)
+                yield outcome
+
+    summary = convert(CanonicalSource(), str(source), Recording(OPTIONS), str(tmp_path / "list.txt"))
+    return summary, outcomes
+
+
+def test_writing_the_canonical_sample_reports_nothing_lost(tmp_path):
+    summary, outcomes = converted_to_list(canonical(), tmp_path)
+    assert (summary.written, summary.quarantined) == (15, 0)
+    assert summary.not_written == {} and all(o.lost == [] for o in outcomes)
+    assert (tmp_path / "list.txt").read_bytes() == GOOD.read_bytes()
+
+
+def test_values_the_list_has_no_field_for_are_reported_not_dropped(tmp_path):
+    messages = canonical()
+    first, second = messages[0]["data"], messages[1]["data"]
+    first["uprn"] = 100090000101
+    first["source_ids"].append({"scheme": "llpg", "value": "L-101"})
+    second["effective_date"] = "2024-01-15"  # the blank form kept for the list's first day no longer reads so
+    second["firm_name"] += " "  # the reader trims it
+    summary, outcomes = converted_to_list(messages, tmp_path)
+    assert (summary.written, summary.quarantined) == (15, 0)
+    kind = "revenues.business-rates-hereditament"
+    assert dict(summary.not_written) == {f"{kind} /data/uprn": 1, f"{kind} /data/source_ids/*": 1,
+                                         f"{kind} /data/extensions/native.voa-list/effective_date": 1,
+                                         f"{kind} /data/firm_name": 1}
+    assert [sorted(o.lost) for o in outcomes[:2]] == [
+        ["/data/source_ids/1", "/data/uprn"], ["/data/extensions/native.voa-list/effective_date", "/data/firm_name"]]
+    assert all(o.lost == [] for o in outcomes[2:])
+    assert (tmp_path / "list.txt").read_text().splitlines()[1].split("*")[15] == "15-JAN-2024"
 
 
 # --- whole-file problems and options --------------------------------------------------------

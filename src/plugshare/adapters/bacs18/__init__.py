@@ -81,6 +81,23 @@ an AdapterError says so. The VOL1 serial defaults to the processing day's day
 of the year followed by ``001``; HDR1's creation date is ``as_at``, its expiry
 the processing day.
 
+A payment file carries only the payments. A payslip is what a payment is made
+from (its net pay, its ``payroll_id`` as the reference, its payment date); it
+is not a record of the file, so its other values (gross pay, tax, NI, year to
+date...) are not declared lost one by one: nothing is declared for payslips.
+A bank account gives its payments the sort code, the account number, the
+name as Bacs holds it and the building society roll number (the reference);
+its ``id``, ``person_id`` and effective dates choose the account a payslip
+pays. What the payments cannot carry of a bank account is listed, as JSON
+pointers, in its outcome's ``lost``, which the conversion reports as not
+written: an ``account_name`` or roll number that Bacs changes (spaces at
+either end, lower case, a name cut to 18 characters), ``source_ids`` other
+than the ``bacs18`` reference, and its extensions under ``native.bacs18``
+(what a payment read from a file was: amount, originator, processing day; a
+payment written takes these from the payslip and the options). Extensions of
+other namespaces are reported by the conversion itself, for payslips too. A
+bank account that no payslip pays is not in the file at all.
+
 Reading (payroll.bank-account)
 ------------------------------
 A first pass checks the labels (order, 80 characters, the processing day, the

@@ -96,7 +96,12 @@ def bacs_text(value: str, what: str, width: int) -> str:
     problem = bacs_problem(value)
     if problem:
         raise RecordError(f"{what}: {problem}; correct it at source (BACS cannot carry it)")
-    return value.strip().upper()[:width].ljust(width)
+    return as_bacs(value, width).ljust(width)
+
+
+def as_bacs(value: str, width: int) -> str:
+    """``value`` as a field of ``width`` carries it and gives it back: trimmed, upper case, cut to ``width``."""
+    return value.strip().upper()[:width].rstrip()
 
 
 def read_fields(line: str, layout: tuple[Field, ...]) -> dict[str, str]:

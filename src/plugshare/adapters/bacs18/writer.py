@@ -46,36 +46,61 @@ class Writer:
             for number, message in enumerate(messages, start=1):
                 position = Position("messages", number)
                 try:
-                    self._one(message)
+                    lost = self._one(message)
                 except RecordError as exc:
                     yield Rejected(position, message, exc.reason, exc.requirement)
                 except (KeyError, TypeError, ValueError) as exc:  # a message that skipped validation
                     yield Rejected(position, message, f"the message lacks or garbles a field a payment needs "
                                                       f"({type(exc).__name__}: {exc}); validate it first")
                 else:
-                    yield Converted(position, [message])
+                    yield Converted(position, [message], lost=lost)
             self._finish()
             finished = True
         finally:
             self._close(finished)
 
-    def _one(self, message: dict[str, Any]) -> None:
+    def _one(self, message: dict[str, Any]) -> list[str]:
+        """Take one message; the pointers of its values the file cannot carry (see :meth:`_not_carried`)."""
         kind = str(message.get("type", "")).removeprefix("uk.plugshare.")
         action = message.get("action", "upsert")
         if kind == BANK_ACCOUNT:
             if action == "delete":
                 person = self.owner.pop(str(message.get("subject")), None)
                 self.accounts.get(person or "", {}).pop(str(message.get("subject")), None)
-            else:
-                self._remember(message["data"])
-        elif kind == PAYSLIP:
+                return []
+            self._remember(message["data"])
+            return self._not_carried(message["data"])
+        if kind == PAYSLIP:
             if action == "delete":
                 raise RecordError("a payslip deletion cannot be written: a payment file can only make payments; "
                                   "stop the payment with the bank if it was already sent")
             self._pay(message["data"])
-        else:
-            raise RecordError(f"a {kind or 'message without a type'} message has no place in a BACS payment file "
-                              f"(it carries {BANK_ACCOUNT} and {PAYSLIP})")
+            return []  # the payment is made from the payslip, which is not a record of the file
+        raise RecordError(f"a {kind or 'message without a type'} message has no place in a BACS payment file "
+                          f"(it carries {BANK_ACCOUNT} and {PAYSLIP})")
+
+    def _not_carried(self, data: dict[str, Any]) -> list[str]:
+        """What of a bank account the payments to it cannot carry, as JSON pointers.
+
+        A payment carries the account's sort code and number, its name as Bacs holds it (trimmed, upper case,
+        the first 18 characters) and its building society roll number as the reference; its id, person_id
+        and effective dates choose the account a payslip pays. Not carried: a name or roll number that Bacs
+        would change, source ids other than the reference (scheme ``bacs18``), and the extensions under this
+        adapter's namespace, which describe a payment read from a file (its amount, originator, processing
+        day), not the account: a payment written takes them from the payslip and the options.
+        """
+        lost = []
+        roll = data.get("building_society_roll_number")
+        for name, value in (("account_name", data.get("account_name")), ("building_society_roll_number", roll)):
+            if isinstance(value, str) and value and L.as_bacs(value, 18) != value:
+                lost.append(f"/data/{name}")
+        for index, source in enumerate(data.get("source_ids") or []):
+            if source.get("scheme") != self.adapter.key or roll and source.get("value") != roll:
+                lost.append(f"/data/source_ids/{index}")
+        namespace = self.adapter.extension_namespace
+        for name in ((data.get("extensions") or {}).get(namespace) or {}):
+            lost.append(f"/data/extensions/{namespace}/{str(name).replace('~', '~0').replace('/', '~1')}")
+        return lost
 
     def _remember(self, data: dict[str, Any]) -> None:
         person, record_id = data["person_id"], data["id"]

@@ -243,9 +243,17 @@ reversal of 0.00 is rejected with the reason; nothing is cut or replaced.
 
 Not supported
 -------------
-Party birth dates, preferred names and correspondence addresses, source ids
-other than this adapter's, and other namespaces' extensions have no field in
-the extract and are not written. Standard input is not read (two passes).
+Party birth dates, preferred names and correspondence addresses, a
+property address's administrative area (and a country other than GB), source
+ids other than this adapter's, and other namespaces' extensions have no field
+in the extract and are not written. They are reported, never dropped unsaid:
+the lines written for each message are read back in memory with the reader's
+own code, and every value of the message they would not give again (those
+above, and text with spaces at its end, which the reader trims) is listed in
+the outcome's ``lost`` as a JSON pointer, which the conversion reports as not
+written (``/data`` when the lines would not read back at all); extensions of
+other namespaces are reported by the conversion itself. Standard input is not
+read (two passes).
 The header's financial year is not kept when reading (it describes the run).
 Blank dates written as spaces are rewritten as zeros, and postcodes
 normalised, so such a file is not rewritten byte for byte.
@@ -280,14 +288,11 @@ from plugshare.adapters.contract import (
     RecordError,
     Rejected,
 )
-from plugshare.adapters.ctax_fixed import layout as L
-from plugshare.adapters.ctax_fixed.base import KEY
+from plugshare.adapters.ctax_fixed.base import ACCOUNT, BILL, KEY, PAYMENT, PROPERTY
 from plugshare.adapters.ctax_fixed.reader import record_groups, scan
 from plugshare.adapters.ctax_fixed.records import Mapper
-from plugshare.adapters.ctax_fixed.writer import ACCOUNT, BILL, PAYMENT, PROPERTY, Writer
+from plugshare.adapters.ctax_fixed.writer import Writer
 from plugshare.hookspecs import hookimpl
-
-MESSAGE_TYPES = {"PRP": PROPERTY, "ACC": ACCOUNT, "BIL": BILL, "PAY": PAYMENT}
 
 
 class CtaxFixedAdapter(Adapter):
@@ -320,48 +325,14 @@ class CtaxFixedAdapter(Adapter):
             texts = [text for _, text in group]
             native: Any = texts if texts[0].startswith("BIL") else texts[0]
             try:
-                message_type, record = self.record(mapper, group)
+                message_type, record = mapper.read(group)
             except RecordError as exc:
                 yield Rejected(position, native, exc.reason, exc.requirement)
             else:
                 yield Converted(position, [self.message(message_type, record)], native=native)
 
-    @staticmethod
-    def record(mapper: Mapper, group: list[tuple[int, str]]) -> tuple[str, dict[str, Any]]:
-        """One native record (a bill with its instalment lines) -> its message type and canonical record."""
-        (_, text), following = group[0], group[1:]
-        kind = text[:L.RECORD_TYPE_WIDTH]
-        if kind == "INS":
-            raise RecordError("an instalment record with no bill before it (instalments follow their BIL record, "
-                              "at most 12 of them)")
-        if kind not in MESSAGE_TYPES:
-            raise RecordError(f"record type {kind!r} is not one of this extract's (PRP, ACC, BIL, INS, PAY between "
-                              f"HDR and TRL)")
-        row = _fields(kind, text)
-        if kind == "PRP":
-            return PROPERTY, mapper.property(row)
-        if kind == "ACC":
-            return ACCOUNT, mapper.account(row)
-        if kind == "PAY":
-            return PAYMENT, mapper.payment(row)
-        instalments = []
-        for line, instalment in following:
-            try:
-                instalments.append((line, _fields("INS", instalment)))
-            except RecordError as exc:
-                raise RecordError(f"the instalment record on line {line}: {exc.reason}") from None
-        return BILL, mapper.bill(row, instalments)
-
     def write(self, messages: Iterable[dict[str, Any]], target: str) -> Iterator[Outcome]:
         yield from Writer(self, target).run(messages)
-
-
-def _fields(kind: str, text: str) -> dict[str, str | None]:
-    width = L.WIDTHS[kind]
-    if len(text) != width:
-        raise RecordError(f"the {L.NAMES[kind]} record is {len(text)} characters; {kind} records are {width}, so its "
-                          f"fields cannot be found: correct the record (trailing spaces may have been trimmed)")
-    return L.read_fields(text, L.LAYOUTS[kind])
 
 
 @hookimpl

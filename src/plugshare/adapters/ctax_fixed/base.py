@@ -20,6 +20,10 @@ from plugshare.adapters.mapping import CodeList
 
 KEY = "ctax-fixed"
 NAMESPACE = f"native.{KEY}"
+PROPERTY, ACCOUNT, BILL, PAYMENT = ("revenues.property", "revenues.council-tax-account", "revenues.council-tax-bill",
+                                    "revenues.payment")
+#: the message type of each record type (an instalment is part of its bill)
+MESSAGE_TYPES = {"PRP": PROPERTY, "ACC": ACCOUNT, "BIL": BILL, "PAY": PAYMENT}
 PREFIXES = {"property": "ctp", "account": "cta", "bill": "ctb", "payment": "ctpay"}
 REFERENCE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*")
 NATIONS = {"E": "england", "W": "wales", "S": "scotland"}

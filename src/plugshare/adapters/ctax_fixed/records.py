@@ -14,11 +14,16 @@ from plugshare.adapters.ctax_fixed import codes as C
 from plugshare.adapters.ctax_fixed import layout as L
 from plugshare.adapters.ctax_fixed.accounts import AccountMapping
 from plugshare.adapters.ctax_fixed.base import (
+    ACCOUNT,
     ADDRESS,
+    BILL,
     FIRST_YEAR,
     KEPT,
     KEY,
     MAX_INSTALMENTS,
+    MESSAGE_TYPES,
+    PAYMENT,
+    PROPERTY,
     percent_digits,
     percent_text,
     title,
@@ -29,6 +34,32 @@ from plugshare.identifiers import UPRN_MAX, is_postcode, normalise_postcode
 
 class Mapper(AccountMapping):
     """Maps the records of one council's extract."""
+
+    def read(self, group: list[tuple[int, str]]) -> tuple[str, dict[str, Any]]:
+        """One native record, as (line number, text) pairs (a bill with its instalment lines) -> its message type
+        and canonical record."""
+        (_, text), following = group[0], group[1:]
+        kind = text[:L.RECORD_TYPE_WIDTH]
+        if kind == "INS":
+            raise RecordError("an instalment record with no bill before it (instalments follow their BIL record, "
+                              "at most 12 of them)")
+        if kind not in MESSAGE_TYPES:
+            raise RecordError(f"record type {kind!r} is not one of this extract's (PRP, ACC, BIL, INS, PAY between "
+                              f"HDR and TRL)")
+        row = _fields(kind, text)
+        if kind == "PRP":
+            return PROPERTY, self.property(row)
+        if kind == "ACC":
+            return ACCOUNT, self.account(row)
+        if kind == "PAY":
+            return PAYMENT, self.payment(row)
+        instalments = []
+        for line, instalment in following:
+            try:
+                instalments.append((line, _fields("INS", instalment)))
+            except RecordError as exc:
+                raise RecordError(f"the instalment record on line {line}: {exc.reason}") from None
+        return BILL, self.bill(row, instalments)
 
     # --- properties -----------------------------------------------------------------
 
@@ -205,3 +236,11 @@ class Mapper(AccountMapping):
                if data.get("reverses_payment_id") else None}
         row.update({name: kept[name] for name in KEPT["PAY"] if name in kept})
         return row
+
+
+def _fields(kind: str, text: str) -> dict[str, str | None]:
+    width = L.WIDTHS[kind]
+    if len(text) != width:
+        raise RecordError(f"the {L.NAMES[kind]} record is {len(text)} characters; {kind} records are {width}, so its "
+                          f"fields cannot be found: correct the record (trailing spaces may have been trimmed)")
+    return L.read_fields(text, L.LAYOUTS[kind])

@@ -3,7 +3,9 @@
 The header is written with the first record (its extract time is ``as_at`` when
 given, else the first message's time); the trailer's counts and hash totals are
 accumulated line by line and written at the end. The file is written beside
-the target and moved into place only when complete.
+the target and moved into place only when complete. Each message's lines are
+read back in memory with the reader's code; what of the message they would
+not give again goes in the outcome's ``lost`` (see :mod:`plugshare.adapters.loss`).
 """
 
 from __future__ import annotations
@@ -18,13 +20,13 @@ from typing import IO, Any
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
 from plugshare.adapters.ctax_fixed import layout as L
+from plugshare.adapters.ctax_fixed.base import MESSAGE_TYPES, NAMESPACE
 from plugshare.adapters.ctax_fixed.reader import HASHED, LAYOUT_VERSION
 from plugshare.adapters.ctax_fixed.records import Mapper
+from plugshare.adapters.loss import not_restored
 from plugshare.calculations import financial_year_of, is_year_label
 
-PROPERTY, ACCOUNT, BILL, PAYMENT = ("revenues.property", "revenues.council-tax-account", "revenues.council-tax-bill",
-                                    "revenues.payment")
-RECORD_TYPES = {PROPERTY: "PRP", ACCOUNT: "ACC", BILL: "BIL", PAYMENT: "PAY"}
+RECORD_TYPES = {message_type: kind for kind, message_type in MESSAGE_TYPES.items()}
 LARGEST_COUNT = {kind: 10 ** L.field(L.TRAILER, kind).width - 1 for kind in L.COUNTED}
 LARGEST_RECORDS = 10 ** L.field(L.TRAILER, "records").width - 1
 LARGEST_TOTAL = 10 ** (L.field(L.TRAILER, "payment_total").width - 1) - 1
@@ -62,7 +64,7 @@ class Writer:
                         self.counts[kind] += 1
                     for name, amount in amounts.items():
                         self.totals[name] += amount
-                    yield Converted(position, [message])
+                    yield Converted(position, [message], lost=self._lost(message["data"], lines))
             if self.out is None:
                 self._start(None)
             self._finish()
@@ -93,6 +95,14 @@ class Writer:
         else:
             rows = [("PAY", self.mapper.payment_row(data))]
         return [(kind, L.write_fields(row, L.LAYOUTS[kind], kind)) for kind, row in rows]
+
+    def _lost(self, data: dict[str, Any], lines: list[tuple[str, str]]) -> list[str]:
+        """What of a message its lines do not carry: read them back as the reader does and compare."""
+        try:
+            _, back = self.mapper.read(list(enumerate((text for _, text in lines), start=1)))
+        except RecordError:  # the lines would not read back at all
+            back = None
+        return not_restored(data, back, NAMESPACE)
 
     def _room(self, lines: list[tuple[str, str]]) -> dict[str, int]:
         """The hash amounts these lines add; a RecordError when the trailer could not hold the totals."""

@@ -111,10 +111,20 @@ id not of the form ``<council>-<key>``, an employment with other than one
 assignment, a value with no code in the export's lists, a person with no
 employment and an employment whose person never comes.
 
-Not carried: ``source_ids`` (the key is the id), extensions under other
-namespaces than ``native.hr-csv``, an employment's earlier assignments. Values
-are written as they are (no spreadsheet formula escaping, which would change
-them).
+Not carried, and reported: each row written is read back with the reader's
+own code (in memory; no file is read again), and the values of its message
+that the row would not give again are listed, as JSON pointers, in the
+outcome's ``lost``, which the conversion reports as not written. These are
+``source_ids`` other than the key's (the key is the id), a person's
+``address.uprn`` and ``address.usrn`` (the layout has no column for them), a
+person's extensions under ``native.hr-csv`` (an extra column of people.csv is
+read back as the employment's), text with spaces at either end (read
+trimmed), and any other value the row would read back otherwise; a row that
+would not read back at all reports ``/data``. Extensions under other
+namespaces than ``native.hr-csv`` are reported by the conversion itself. An
+employment's earlier assignments are not carried either: an employment with
+other than one assignment is rejected (above). Values are written as they are
+(no spreadsheet formula escaping, which would change them).
 
 Sources: RFC 4180 (CSV); the National Fraud Initiative's payroll data
 specification (employee reference and post numbers, Title, Sex, Surname,

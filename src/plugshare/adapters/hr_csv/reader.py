@@ -65,24 +65,37 @@ class Reader:
                 "extensions": {}}
 
     def one(self, table: Table, row: dict[str, str]) -> dict[str, Any]:
+        return self.adapter.message(MESSAGE_TYPES[table.file], self.record(table, row))
+
+    def record(self, table: Table, row: dict[str, str]) -> dict[str, Any]:
+        """The record of a row of org-units.csv, posts.csv or absences.csv."""
         record_map = {ORG_UNITS.file: self.maps.org_unit, POSTS.file: self.maps.post,
                       ABSENCES.file: self.maps.absence}[table.file]
         record = record_map.to_record(row, self.base(table, row))
         check_grade(record)
         check_fit_note(record)
-        return self.adapter.message(MESSAGE_TYPES[table.file], record)
+        return record
 
-    def people(self, row: dict[str, str], line: int) -> list[dict[str, Any]]:
-        own = {column: value for column, value in row.items() if column in PERSON_COLUMNS}  # extras: employment's
-        person = self.maps.person.to_record(own, self.base(PEOPLE, row))
+    def person(self, row: dict[str, str]) -> dict[str, Any]:
+        """The person of a people.csv row: its person columns only (extra columns are the employment's)."""
+        own = {column: value for column, value in row.items() if column in PERSON_COLUMNS}
+        return self.maps.person.to_record(own, self.base(PEOPLE, row))
+
+    def employment(self, row: dict[str, str], person_id: str) -> dict[str, Any]:
+        """The employment of a people.csv row, with its one assignment and the row's extra columns."""
         employment = self.maps.employment.to_record(row, {**self.base(PEOPLE, row, "Employment Number"),
-                                                          "person_id": person["id"], "employer": self.council})
+                                                          "person_id": person_id, "employer": self.council})
         employment.setdefault("continuous_service_date", employment["start_date"])
         (assignment,) = employment["assignments"]
         check_grade(assignment)
         salary = parse_money(row.get("Annual Salary") or "", "Annual Salary")
         if salary is not None:
             employment["extensions"].setdefault(NAMESPACE, {})["Annual Salary"] = salary
+        return employment
+
+    def people(self, row: dict[str, str], line: int) -> list[dict[str, Any]]:
+        person = self.person(row)
+        employment = self.employment(row, person["id"])
         key = person["source_ids"][0]["value"]
         if self.previous and self.previous[0] == key and self.previous[1] != person:
             differ = _differing(self.maps, self.previous[1], person)

@@ -9,6 +9,10 @@ them. In the order this adapter reads (each person with their employment)
 nothing waits for more than one message; a stream that sends every person
 before any employment (as an API read entity set by entity set does) holds
 the persons, about a kilobyte each, until their employments come.
+
+Each row written is read back in memory with the reader's code; what of its
+message it would not give again goes in the outcome's ``lost`` (see
+:mod:`plugshare.adapters.loss`).
 """
 
 from __future__ import annotations
@@ -32,6 +36,8 @@ from plugshare.adapters.hr_csv.layout import (
     Table,
     key_of,
 )
+from plugshare.adapters.hr_csv.reader import Reader
+from plugshare.adapters.loss import not_restored
 from plugshare.adapters.mapping import RecordMap, get_path, parse_money
 
 RECENT_PERSONS = 1000
@@ -44,6 +50,8 @@ class Writer:
     def __init__(self, adapter: Adapter, target: str):
         self.council = adapter.council
         self.maps = Maps(self.council)
+        #: reads each row written back, to find what of its message the row does not carry
+        self.reader = Reader(adapter)
         self.directory = _directory(target)
         self.files: dict[str, CsvOut] = {}
         #: person id -> the person waiting for an employment
@@ -91,7 +99,7 @@ class Writer:
                                                                f"needs ({type(exc).__name__}: {exc}); validate it "
                                                                "first"))
         else:
-            yield Converted(position, [message])
+            yield Converted(position, [message], lost=self._lost(kind, data, row))
 
     def _check(self, message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kind = str(message.get("type", "")).removeprefix("uk.plugshare.")
@@ -114,15 +122,14 @@ class Writer:
         person = data["id"]
         half = {PEOPLE.key: key_of(self.council, person), **row_of(self.maps.person, data, PEOPLE)}
         if self.written.get(person) == half:  # already on the rows written: a repeat
-            yield Converted(Position("messages", number), [message])
+            yield self._person_written((number, message, half))
             return
         if person in self.persons:  # a later version of a waiting person replaces it
-            earlier, earlier_message, _ = self.persons.pop(person)
-            yield Converted(Position("messages", earlier), [earlier_message])
+            yield self._person_written(self.persons.pop(person))
         outcomes = [self._row(half, employment) for employment in self.employments.pop(person, [])]
         if any(isinstance(outcome, Converted) for outcome in outcomes):
             self._remember(person, half)
-            yield Converted(Position("messages", number), [message])
+            yield self._person_written((number, message, half))
         else:  # no employment yet (or none of their rows could be written): wait for one
             self.persons[person] = (number, message, half)
         yield from outcomes
@@ -142,9 +149,9 @@ class Writer:
         if person in self.persons:
             outcome = self._row(self.persons[person][2], pending)
             if isinstance(outcome, Converted):
-                person_number, person_message, person_half = self.persons.pop(person)
-                self._remember(person, person_half)
-                yield Converted(Position("messages", person_number), [person_message])
+                waiting = self.persons.pop(person)
+                self._remember(person, waiting[2])
+                yield self._person_written(waiting)
             yield outcome
         elif person in self.written:
             self.written.move_to_end(person)
@@ -155,11 +162,30 @@ class Writer:
     def _row(self, person_half: dict[str, str], employment: Pending) -> Outcome:
         number, message, half = employment
         position = Position("messages", number)
+        row = {**person_half, **half}
         try:
-            self.files[PEOPLE.file].write({**person_half, **half})
+            self.files[PEOPLE.file].write(row)
         except RecordError as exc:
             return Rejected(position, message, _reason(message, exc.reason), exc.requirement)
-        return Converted(position, [message])
+        return Converted(position, [message], lost=self._lost("hr.employment", message["data"], row))
+
+    def _person_written(self, person: Pending) -> Converted:
+        """A person on the rows written (their half of the row, as the reader takes it back)."""
+        number, message, half = person
+        return Converted(Position("messages", number), [message], lost=self._lost("hr.person", message["data"], half))
+
+    def _lost(self, kind: str, data: dict[str, Any], row: dict[str, str]) -> list[str]:
+        """What of a message the row written for it does not carry: read it back and compare."""
+        try:
+            if kind == "hr.person":  # only the person columns: extra columns are read as the employment's
+                back = self.reader.person(row)
+            elif kind == "hr.employment":
+                back = self.reader.employment(row, self.reader.base(PEOPLE, row)["id"])
+            else:
+                back = self.reader.record(TABLE_OF[kind], row)
+        except RecordError:  # the row would not read back at all
+            back = None
+        return not_restored(data, back, NAMESPACE)
 
     def _remember(self, person: str, half: dict[str, str]) -> None:
         self.written[person] = half

@@ -106,7 +106,14 @@ complete; with nothing written no file is made (AdapterError).
 Not supported: the VOA's historic entries file and weekly change-updates
 (their extra fields), summary valuations (SMV), and Scotland's and Northern
 Ireland's valuation rolls. The list has no UPRN: a record's ``uprn``,
-``source_ids`` and extensions of other namespaces are not written.
+``source_ids`` (but the ``voa-uarn`` one, which the UARN field gives back) and
+extensions of other namespaces are not written. They are reported, never
+dropped unsaid: each line written is read back in memory as the reader reads
+it, and every value of the message it would not give again (those above, a
+kept form in ``native.voa-list`` that no longer reads as the record's value,
+text with spaces at either end) is listed in the outcome's ``lost`` as a JSON
+pointer, which the conversion reports as not written; extensions of other
+namespaces are reported by the conversion itself.
 """
 
 from __future__ import annotations

@@ -3,6 +3,8 @@
 Nothing is buffered: each message is checked, laid out and written at once.
 The file is opened with the first entry written, beside the target, and
 moved into place only when complete; with no entry at all no file is made.
+Each line is read back in memory as the reader reads it; what of its message
+it would not give again goes in the outcome's ``lost`` (see :mod:`plugshare.adapters.loss`).
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from collections.abc import Iterable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from plugshare.adapters.contract import AdapterError, Converted, Outcome, Position, RecordError, Rejected
-from plugshare.adapters.voa_list.entry import HEREDITAMENT, writable
+from plugshare.adapters.loss import not_restored
+from plugshare.adapters.voa_list.entry import HEREDITAMENT, kept_forms, to_record, writable
 from plugshare.adapters.voa_list.layout import SEPARATOR
 
 if TYPE_CHECKING:
@@ -35,7 +38,7 @@ class Writer:
             for number, message in enumerate(messages, start=1):
                 position = Position("messages", number)
                 try:
-                    line = self.line(message)
+                    values = self.values(message)
                 except RecordError as exc:
                     yield Rejected(position, message, exc.reason, exc.requirement)
                     continue
@@ -43,8 +46,8 @@ class Writer:
                     yield Rejected(position, message, f"the message lacks or garbles a field a list entry needs "
                                                       f"({type(exc).__name__}: {exc}); validate it first")
                     continue
-                self._write(line)
-                yield Converted(position, [message])
+                self._write(SEPARATOR.join(values) + SEPARATOR)
+                yield Converted(position, [message], lost=self.lost(message, values))
             if not self.written:
                 raise AdapterError(f"{self.target}: no list entry could be written, so no file was made; see the "
                                    f"rejected messages")
@@ -54,6 +57,10 @@ class Writer:
 
     def line(self, message: dict[str, Any]) -> str:
         """One message -> its list line (without the line end); RecordError when it cannot be written."""
+        return SEPARATOR.join(self.values(message)) + SEPARATOR
+
+    def values(self, message: dict[str, Any]) -> list[str]:
+        """One message -> the 28 values of its list line; RecordError when it cannot be written."""
         kind = str(message.get("type", "")).removeprefix("uk.plugshare.")
         if kind != HEREDITAMENT:
             raise RecordError(f"a {kind or 'message without a type'} message has no place in a rating list "
@@ -72,7 +79,19 @@ class Writer:
             raise RecordError(f"the entry is in the {data['rating_list']} list; this extract is of the "
                               f"{self.adapter.rating_list} list (option rating_list): write it to another extract")
         kept = (data.get("extensions") or {}).get(self.adapter.extension_namespace) or {}
-        return SEPARATOR.join(writable(data, council, kept)) + SEPARATOR
+        return writable(data, council, kept)
+
+    def lost(self, message: dict[str, Any], values: list[str]) -> list[str]:
+        """What of a message its line does not carry: the line read back as the reader reads it, compared."""
+        data, namespace = message["data"], self.adapter.extension_namespace
+        try:
+            back = to_record(values, message["council"], data["rating_list"])
+        except RecordError:  # the line would not read back at all
+            return not_restored(data, None, namespace)
+        kept = kept_forms(values, back)
+        if kept:
+            back["extensions"] = {namespace: kept}
+        return not_restored(data, back, namespace)
 
     def _write(self, line: str) -> None:
         if self.out is None:
