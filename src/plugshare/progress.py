@@ -16,22 +16,25 @@ class ProgressLine:
     def __init__(self, stream: IO[str], interval: float = 0.2):
         self.stream = stream
         self.interval = interval
+        self._started = time.monotonic()
         self._last = 0.0
-        self._shown = False
+        self._width = 0
 
     def update(self, summary: ConversionSummary) -> None:
         now = time.monotonic()
         if now - self._last < self.interval:
             return
         self._last = now
-        self._shown = True
-        self.stream.write(f"\r  read {summary.read:,} records: {summary.converted:,} converted, "
-                          f"{summary.quarantined:,} quarantined ")
+        elapsed = max(now - self._started, 1e-9)
+        text = (f"  read {summary.read:,} records: {summary.converted:,} converted, {summary.quarantined:,} "
+                f"quarantined ({summary.read / elapsed:,.0f} a second, {elapsed:.0f} s)")
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = max(self._width, len(text))
         self.stream.flush()
 
     def finish(self) -> None:
-        if self._shown:
-            self.stream.write("\r" + " " * 79 + "\r")
+        if self._width:
+            self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
 
 
