@@ -120,6 +120,52 @@ def test_the_sample_covers_regimes_bases_loans_letters_and_frequencies():
     assert [e["code"] for e in grace["earnings"]] == ["FPS-PAY", "FPS-NONTAX"]
 
 
+def test_ni_period_buckets_are_derived_and_the_year_to_date_is_the_fps_s():
+    slips = {s["payroll_id"]: s for s in data(read(GOOD), "payroll.payslip")}
+    # monthly 2025-26: LEL 542, PT 1048, UEL 4189; the FPS's buckets are all year to date
+    assert slips["000101"]["ni"] == [{
+        "letter": "A", "nicable_pay": "3200.00", "earnings_at_lel": "542.00", "earnings_lel_to_pt": "506.00",
+        "earnings_pt_to_uel": "2152.00", "employee_contribution": "172.16", "employer_contribution": "417.45",
+        "year_to_date": {"nicable_pay": "19200.00", "earnings_at_lel": "3252.00", "earnings_lel_to_pt": "3036.00",
+                         "earnings_pt_to_uel": "12912.00", "employee_contribution": "1032.96",
+                         "employer_contribution": "2504.70"}}]
+    # four-weekly: LEL 4 x 125, PT 12,570 / 52 x 4 = 966.92 rounded up to 967 (regulation 11)
+    grace = slips["000107"]["ni"][0]
+    assert (grace["earnings_at_lel"], grace["earnings_lel_to_pt"], grace["earnings_pt_to_uel"]) == (
+        "500.00", "467.00", "413.00")
+    assert grace["year_to_date"]["earnings_lel_to_pt"] == "3269.00"
+    for slip in slips.values():
+        assert not any("NIlettersAndValues" in key for key in slip["extensions"]["native.rti-fps"])
+        assert slip["year_to_date"]["employee_ni"] == slip["ni"][0]["year_to_date"]["employee_contribution"]
+
+
+@pytest.mark.parametrize("old, new, buckets", [
+    ("<GrossEarningsForNICsInPd>3200.00<", "<GrossEarningsForNICsInPd>500.00<", ("0.00", "0.00", "0.00")),
+    ("<GrossEarningsForNICsInPd>3200.00<", "<GrossEarningsForNICsInPd>900.50<", ("542.00", "358.50", "0.00")),
+    ("<GrossEarningsForNICsInPd>3200.00<", "<GrossEarningsForNICsInPd>5000.00<", ("542.00", "506.00", "3141.00")),
+    ("<GrossEarningsForNICsInPd>3200.00<", "<GrossEarningsForNICsInPd>-40.00<", ("0.00", "0.00", "0.00")),
+    ("<PeriodsCovered>1</PeriodsCovered>", "<PeriodsCovered>3</PeriodsCovered>", ("1625.00", "1518.00", "57.00")),
+    ("<PayFreq>M1</PayFreq>", "<PayFreq>IR</PayFreq>", ("542.00", "506.00", "2152.00")),
+])
+def test_period_buckets_follow_the_earnings_period(tmp_path, old, new, buckets):
+    slip = data(read(edited(tmp_path, old, new)), "payroll.payslip")[0]
+    entry = slip["ni"][0]
+    assert (entry["earnings_at_lel"], entry["earnings_lel_to_pt"], entry["earnings_pt_to_uel"]) == buckets
+    assert entry["year_to_date"]["earnings_pt_to_uel"] == "12912.00"
+
+
+def test_a_tax_year_without_ni_thresholds_rejects_each_employee(monkeypatch):
+    from plugshare import refdata
+
+    monkeypatch.setattr(refdata, "ni_thresholds", lambda tax_year: None)
+    outcomes = read(GOOD)
+    assert len(outcomes) == 7 and all(isinstance(o, Rejected) for o in outcomes)
+    assert outcomes[0].reason == (
+        "Employee 1 (PayId 000101): the reference data has no NI thresholds for 2025-26, so the period's earnings "
+        "buckets of NIlettersAndValues cannot be derived (an FPS carries them for the year to date only)")
+    assert not FULL_NINO.search(outcomes[0].reason)
+
+
 def test_payslip_lines_are_made_from_the_fps_totals_to_the_penny():
     slip = {s["payroll_id"]: s for s in data(read(GOOD), "payroll.payslip")}["000105"]
     assert [(d["category"], d["code"], d["amount"]) for d in slip["deductions"]] == [
@@ -469,6 +515,54 @@ def test_writing_rejects_what_an_fps_cannot_carry(tmp_path):
     assert sum("its payslip could not be written (hr.person E07000991-payroll-000101 has no birth_date" in r
                for r in reasons) == 2  # the person and their tax details
     assert written.count(b"<Employee>") == 1 and b"<PayId>000107</PayId>" in written
+
+
+@pytest.mark.parametrize("field, reason", [
+    ("year_to_date", "ni/0 (letter A) has no year_to_date; an FPS reports each letter's earnings buckets and "
+                     "contributions for the year to date"),
+    ("nicable_pay", "ni/0 (letter A) has no nicable_pay; an FPS reports each letter's gross earnings for NICs in "
+                    "the period (GrossEarningsForNICsInPd)"),
+])
+def test_a_payslip_without_its_ni_figures_is_rejected_with_its_person(tmp_path, field, reason):
+    groups = triples()
+    person, tax, slip = (json.loads(json.dumps(m)) for m in groups[0])
+    del slip["data"]["ni"][0][field]
+    assert not problems(slip)  # valid: the figures are optional in the standard, but the FPS needs them
+    outcomes, written = write([person, tax, slip, *groups[1]], tmp_path / "out.xml")
+    rejected = {o.position.record: o.reason for o in outcomes if isinstance(o, Rejected)}
+    assert set(rejected) == {1, 2, 3} and rejected[3].startswith(reason)
+    assert "its payslip could not be written (ni/0 (letter A) has no" in rejected[1]
+    assert written.count(b"<Employee>") == 1
+
+
+def test_period_buckets_that_disagree_with_the_thresholds_are_reported_lost(tmp_path):
+    """The FPS has no period buckets: reading back derives them, so other figures are named as not written."""
+    person, tax, slip = (json.loads(json.dumps(m)) for m in triples()[6])
+    entry = slip["data"]["ni"][0]
+    entry["earnings_lel_to_pt"], entry["earnings_pt_to_uel"] = "468.00", "412.00"  # PT taken as 4 x 242
+    outcomes, written = write([person, tax, slip], tmp_path / "out.xml")
+    assert all(isinstance(o, Converted) for o in outcomes)
+    assert outcomes[-1].lost == ["/data/ni/0/earnings_lel_to_pt", "/data/ni/0/earnings_pt_to_uel"]
+    assert b"<LELtoPTYTD>3269.00</LELtoPTYTD>" in written and b"468.00" not in written
+
+
+def test_several_letters_are_written_from_their_own_year_to_date(tmp_path):
+    text = GOOD.read_text()
+    block = text[text.index("            <NIlettersAndValues>"):text.index("          </Employment>")]
+    second = (block.replace("<NIletter>A</NIletter>", "<NIletter>M</NIletter>")
+              .replace("<GrossEarningsForNICsInPd>3200.00<", "<GrossEarningsForNICsInPd>0.00<")
+              .replace("<TotalEmpNICInPd>589.61<", "<TotalEmpNICInPd>0.00<")
+              .replace("<EmpeeContribnsInPd>172.16<", "<EmpeeContribnsInPd>0.00<"))
+    path = tmp_path / "two-letters.xml"
+    path.write_text(text.replace(block, block + second, 1))
+    outcomes = read(path)
+    slip = outcomes[0].messages[2]["data"]
+    assert [entry["letter"] for entry in slip["ni"]] == ["A", "M"]
+    assert slip["ni"][1]["earnings_at_lel"] == "0.00" and slip["ni"][1]["year_to_date"]["nicable_pay"] == "19200.00"
+    assert slip["year_to_date"]["employee_ni"] == "2065.92"  # both letters' EmpeeContribnsYTD
+    assert not [p for p in problems(outcomes[0].messages[2]) if p.requirement == "PS-PAY-017"]
+    _, written = write(messages_of(outcomes), tmp_path / "again.xml")
+    assert written == path.read_bytes()
 
 
 def test_no_payslip_written_means_no_file(tmp_path):

@@ -5,15 +5,22 @@ from decimal import Decimal
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from plugshare import refdata
 from plugshare.calculations import (
+    NiBuckets,
     apportion,
     business_rates_gross,
     council_tax_annual_charge,
     financial_year_of,
     instalments,
     is_year_label,
+    ni_earnings_buckets,
+    ni_earnings_period,
+    ni_period_buckets,
+    ni_period_thresholds,
     small_business_relief_percent,
     tax_year_bounds,
     tax_year_of,
@@ -91,6 +98,106 @@ def test_lgps_bands_2025_26(pay, section_rate):
 
 def test_reference_data_has_no_figure_for_an_uncovered_year():
     assert refdata.ni_letters("2031-32") is None
+    assert refdata.ni_thresholds("2031-32") is None and refdata.ni_thresholds("2023-24") is None
     assert refdata.lgps_rate("2031-32", D("20000")) is None
     assert refdata.business_rates("england", "2031-32") is None
     assert refdata.business_rates("wales", "2025-26") is None
+
+
+# --- National Insurance ---------------------------------------------------------------------------
+
+LIMITS = ("lower_earnings_limit", "primary_threshold", "secondary_threshold", "upper_earnings_limit")
+
+
+@pytest.mark.parametrize("frequency, expected", [
+    # 2025-26 as regulation 11 of the Contributions Regulations 2001 gives them (LEL, PT, ST, UEL)
+    ("W1", ("125", "242", "96", "967")),          # the published weekly figures
+    ("W2", ("250", "484", "193", "1934")),        # ST 5,000 / 52 x 2 = 192.31 -> 193, not 2 x 96
+    ("W4", ("500", "967", "385", "3867")),        # PT 12,570 / 52 x 4 = 966.92 -> 967, not 4 x 242
+    ("M1", ("542", "1048", "417", "4189")),       # the published monthly figures
+    ("M3", ("1625", "3143", "1250", "12568")),    # LEL 125 x 4 1/3 x 3; PT 12,570 / 4 = 3142.50 -> 3143
+    ("M6", ("3250", "6285", "2500", "25135")),
+    ("MA", ("6500", "12570", "5000", "50270")),   # the published yearly figures
+])
+def test_thresholds_for_each_pay_frequency_2025_26(frequency, expected):
+    found = ni_period_thresholds(refdata.ni_thresholds("2025-26"), frequency)
+    assert tuple(found[name] for name in LIMITS) == tuple(D(f"{e}.00") for e in expected)
+
+
+def test_published_monthly_figures_are_used_as_they_stand():
+    thresholds = refdata.ni_thresholds("2024-25")
+    monthly = ni_period_thresholds(thresholds, "M1")
+    assert monthly["secondary_threshold"] == D("758.00")       # 9,100 / 12 = 758.33: the law sets 758 itself
+    assert monthly["upper_earnings_limit"] == D("4189.00")     # 50,270 / 12 = 4189.17
+    assert ni_period_thresholds(thresholds, "M3")["secondary_threshold"] == D("2275.00")  # 9,100 / 4
+    assert ni_period_thresholds(refdata.ni_thresholds("2026-27"), "M1")["lower_earnings_limit"] == D("559.00")
+
+
+def test_periods_covered_lengthen_the_earnings_period():
+    thresholds = refdata.ni_thresholds("2025-26")
+    assert ni_earnings_period("W1", 2) == ("week", 2) and ni_earnings_period("W4", 2) == ("week", 8)
+    assert ni_earnings_period("M3", 2) == ("month", 6) and ni_earnings_period("M1", 12) == ("month", 12)
+    assert ni_period_thresholds(thresholds, "W1", 2) == ni_period_thresholds(thresholds, "W2")
+    assert ni_period_thresholds(thresholds, "M1", 12) == ni_period_thresholds(thresholds, "MA")
+    assert ni_earnings_period("IR") == ("week", 1) and ni_earnings_period("IO", 3, by_month=True) == ("month", 3)
+    with pytest.raises(ValueError):
+        ni_earnings_period("M1", 0)
+    with pytest.raises(ValueError, match="not an RTI pay frequency"):
+        ni_earnings_period("M2")
+
+
+@pytest.mark.parametrize("pay, buckets", [
+    ("541.99", ("0.00", "0.00", "0.00")),          # below the LEL: nothing, not even at the LEL
+    ("542.00", ("542.00", "0.00", "0.00")),
+    ("1048.01", ("542.00", "506.00", "0.01")),     # the pence stay in the bucket the pay ends in
+    ("3200.00", ("542.00", "506.00", "2152.00")),
+    ("9000.00", ("542.00", "506.00", "3141.00")),  # above the UEL: in no bucket
+    ("-100.00", ("0.00", "0.00", "0.00")),
+])
+def test_monthly_buckets_2025_26(pay, buckets):
+    assert ni_period_buckets(D(pay), refdata.ni_thresholds("2025-26"), "M1") == NiBuckets(*map(D, buckets))
+
+
+YEARS = st.sampled_from(["2024-25", "2025-26", "2026-27"])
+FREQUENCIES = st.sampled_from(["W1", "W2", "W4", "M1", "M3", "M6", "MA", "IO", "IR"])
+PAY = st.integers(min_value=-100_000, max_value=10_000_000).map(lambda pence: D(pence).scaleb(-2))
+
+
+@given(YEARS, FREQUENCIES, st.integers(min_value=1, max_value=12), st.booleans())
+def test_period_thresholds_keep_their_order_and_the_statutory_rounding(year, frequency, covered, by_month):
+    thresholds = refdata.ni_thresholds(year)
+    limits = ni_period_thresholds(thresholds, frequency, covered, by_month)
+    assert limits["lower_earnings_limit"] <= limits["primary_threshold"] <= limits["upper_earnings_limit"]
+    assert limits["secondary_threshold"] < limits["upper_earnings_limit"]
+    assert all(value == value.to_integral_value() for value in limits.values())  # whole pounds
+    unit, count = ni_earnings_period(frequency, covered, by_month)
+    if (unit, count) in (("week", 1), ("month", 1), ("month", 12)):
+        return
+    for name in ("primary_threshold", "secondary_threshold", "upper_earnings_limit"):
+        exact = Fraction(thresholds[name]["yearly"]) * count / (52 if unit == "week" else 12)
+        assert exact <= limits[name] < exact + 1, name  # rounded up to the next whole pound
+    if unit == "week":
+        assert limits["lower_earnings_limit"] == thresholds["lower_earnings_limit"]["weekly"] * count
+
+
+@given(PAY, YEARS, FREQUENCIES, st.integers(min_value=1, max_value=5))
+def test_buckets_never_exceed_the_pay_nor_their_band(pay, year, frequency, covered):
+    thresholds = refdata.ni_thresholds(year)
+    limits = ni_period_thresholds(thresholds, frequency, covered)
+    lel, pt, uel = (limits[n] for n in ("lower_earnings_limit", "primary_threshold", "upper_earnings_limit"))
+    buckets = ni_period_buckets(pay, thresholds, frequency, covered)
+    assert buckets.total <= max(pay, D(0))
+    assert buckets.at_lel in (D(0), lel) and D(0) <= buckets.lel_to_pt <= pt - lel
+    assert D(0) <= buckets.pt_to_uel <= uel - pt
+    if lel <= pay <= uel:
+        assert buckets.total == pay  # every penny between the LEL and the UEL is in a bucket
+    assert buckets == ni_earnings_buckets(pay, lel, pt, uel)
+
+
+@given(PAY, PAY)
+def test_more_pay_never_empties_a_bucket(first, second):
+    thresholds = refdata.ni_thresholds("2025-26")
+    low, high = sorted((first, second))
+    below, above = (ni_period_buckets(p, thresholds, "W1") for p in (low, high))
+    assert below.at_lel <= above.at_lel and below.lel_to_pt <= above.lel_to_pt
+    assert below.pt_to_uel <= above.pt_to_uel

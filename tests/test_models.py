@@ -7,7 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from plugshare.models import MESSAGE_TYPES, message_model, message_type_of
-from plugshare.models.payroll import NiContribution, TaxCode
+from plugshare.models.payroll import NiContribution, NiYearToDate, TaxCode
 from plugshare.standard.paths import spec_dir
 
 VALID = sorted((spec_dir() / "examples" / "valid").glob("*.json"))
@@ -43,3 +43,19 @@ def test_unknown_fields_are_refused_not_kept():
 def test_scottish_and_welsh_tax_codes_are_expressible():
     assert TaxCode(code="D3", regime="S").model_dump() == {"code": "D3", "regime": "S", "non_cumulative": False}
     assert TaxCode(code="1257L", regime="C", non_cumulative=True).regime == "C"
+
+
+def test_ni_per_letter_carries_the_period_and_optionally_the_year_to_date():
+    period = dict(letter="A", earnings_at_lel="542.00", earnings_lel_to_pt="506.00", earnings_pt_to_uel="2152.00",
+                  employee_contribution="172.16", employer_contribution="417.45")
+    bare = NiContribution(**period).model_dump(mode="json", exclude_none=True)
+    assert "nicable_pay" not in bare and "year_to_date" not in bare  # optional: absent, never null
+    ytd = dict(nicable_pay="19200.00", earnings_at_lel="3252.00", earnings_lel_to_pt="3036.00",
+               earnings_pt_to_uel="12912.00", employee_contribution="1032.96", employer_contribution="2504.70")
+    full = NiContribution(**period, nicable_pay="3200.00", year_to_date=ytd).model_dump(mode="json", exclude_none=True)
+    assert full["nicable_pay"] == "3200.00" and full["year_to_date"] == ytd
+    assert NiContribution(**period, nicable_pay="-40.00").nicable_pay == Decimal("-40.00")  # a correction
+    with pytest.raises(ValidationError, match="earnings_pt_to_uel"):
+        NiYearToDate(**{**ytd, "earnings_pt_to_uel": "-1.00"})
+    with pytest.raises(ValidationError, match="employer_contribution"):
+        NiYearToDate(**{k: v for k, v in ytd.items() if k != "employer_contribution"})

@@ -1,6 +1,7 @@
 """The reference-data files are well formed, and the arithmetic holds for any input."""
 
 import json
+import math
 from decimal import Decimal
 from fractions import Fraction
 
@@ -55,6 +56,30 @@ def test_band_ratios_ascend_and_band_d_is_one():
             ratios = [Fraction(r) for _, r in sorted(entry["ratios"].items())]
             assert ratios == sorted(ratios), name
             assert Fraction(entry["ratios"]["D"]) == 1, name
+
+
+def test_ni_thresholds_cover_three_years_in_whole_pounds_and_agree_with_each_other():
+    data = json.loads((reference_data_dir() / "ni-thresholds.json").read_text())
+    assert "Rates and thresholds for employers" in data["source"]
+    assert sorted(data["tax_years"]) == ["2024-25", "2025-26", "2026-27"]
+    for year, figures in data["tax_years"].items():
+        assert sorted(figures) == ["lower_earnings_limit", "primary_threshold", "secondary_threshold",
+                                   "upper_earnings_limit"], year
+        amounts = {name: {period: Decimal(value) for period, value in by_period.items()}
+                   for name, by_period in figures.items()}
+        for name, by_period in amounts.items():
+            assert sorted(by_period) == ["monthly", "weekly", "yearly"], (year, name)
+            assert all(value == value.to_integral_value() and value > 0 for value in by_period.values())
+            # a typo shows: the three figures of a limit are one amount by the week, the month and the year
+            assert abs(by_period["weekly"] * 52 - by_period["yearly"]) < 52, (year, name)
+            assert abs(by_period["monthly"] * 12 - by_period["yearly"]) < 12, (year, name)
+        lel = amounts["lower_earnings_limit"]
+        # the LEL is set by the week: a year is 52 weeks, a month 4 1/3 weeks rounded up to the pound
+        assert lel["yearly"] == lel["weekly"] * 52, year
+        assert lel["monthly"] == math.ceil(Fraction(lel["weekly"]) * 13 / 3), year
+        for period in ("weekly", "monthly", "yearly"):
+            assert lel[period] < amounts["primary_threshold"][period] < amounts["upper_earnings_limit"][period]
+            assert amounts["secondary_threshold"][period] < amounts["upper_earnings_limit"][period]
 
 
 @given(st.decimals(min_value=0, max_value=10_000_000, places=2), st.integers(min_value=1, max_value=12))

@@ -152,3 +152,72 @@ def test_lgps_bands_of_neighbouring_years(year, pay, rate):
 
     from plugshare import refdata
     assert refdata.lgps_rate(year, Decimal(pay)) == Decimal(rate)
+
+
+# --- NI per letter: the period and the year to date --------------------------------------------------
+
+
+def _payslip_with_two_letters():
+    """The example payslip with its NI split across letters A and M (each with its year to date)."""
+    message = load_example("payroll.payslip.json")
+    first = message["data"]["ni"][0]
+    second = copy.deepcopy(first)
+    second.update(letter="M", nicable_pay="0.00", earnings_at_lel="0.00", earnings_lel_to_pt="0.00",
+                  earnings_pt_to_uel="0.00", employee_contribution="0.00", employer_contribution="0.00")
+    second["year_to_date"] = {"nicable_pay": "1000.00", "earnings_at_lel": "542.00", "earnings_lel_to_pt": "458.00",
+                              "earnings_pt_to_uel": "0.00", "employee_contribution": "0.00",
+                              "employer_contribution": "87.45"}
+    message["data"]["ni"].append(second)
+    ytd = message["data"]["year_to_date"]
+    from decimal import Decimal
+    ytd["employer_ni"] = f"{Decimal(ytd['employer_ni']) + Decimal('87.45'):.2f}"
+    return message
+
+
+def test_year_to_date_ni_sums_over_the_letters():
+    message = _payslip_with_two_letters()
+    assert problems(message) == []
+    message["data"]["ni"][1]["year_to_date"]["employer_contribution"] = "87.46"
+    assert problems(message) == [("PS-PAY-017", "MUST")]
+
+
+def test_year_to_date_ni_is_not_checked_unless_every_letter_states_it():
+    message = _payslip_with_two_letters()
+    del message["data"]["ni"][1]["year_to_date"]
+    assert problems(message) == []
+    message["data"]["ni"] = []
+    message["data"]["deductions"] = [d for d in message["data"]["deductions"] if d["category"] != "employee_ni"]
+    assert "PS-PAY-017" not in [r for r, _ in problems(message)]
+
+
+@pytest.mark.parametrize(("nicable_pay", "buckets", "allowed"), [
+    ("4189.00", ("542.00", "506.00", "3141.00"), True),     # at the UEL: every pound in a bucket
+    ("4188.99", ("542.00", "506.00", "3141.00"), False),
+    ("500.00", ("0.00", "0.00", "0.00"), True),             # below the LEL: no bucket
+    ("-25.00", ("0.00", "0.00", "0.00"), True),             # a negative correction fills no bucket
+    ("-25.00", ("542.00", "0.00", "0.00"), False),
+])
+def test_period_buckets_do_not_exceed_nicable_pay(nicable_pay, buckets, allowed):
+    message = load_example("payroll.payslip.json")
+    entry = message["data"]["ni"][0]
+    entry["nicable_pay"] = nicable_pay
+    entry["earnings_at_lel"], entry["earnings_lel_to_pt"], entry["earnings_pt_to_uel"] = buckets
+    must = [found for found in problems(message) if found[1] == "MUST"]
+    assert (must == []) is allowed, must
+    if not allowed:
+        assert must == [("PS-PAY-018", "MUST")]
+
+
+def test_period_buckets_without_nicable_pay_are_not_compared():
+    message = load_example("payroll.payslip.json")
+    del message["data"]["ni"][0]["nicable_pay"]
+    message["data"]["ni"][0]["earnings_pt_to_uel"] = "9999.00"
+    assert problems(message) == []
+
+
+def test_year_to_date_buckets_below_the_period_are_a_warning():
+    message = load_example("payroll.payslip.json")
+    message["data"]["ni"][0]["year_to_date"]["earnings_pt_to_uel"] = "3000.00"
+    assert problems(message) == [("PS-PAY-019", "SHOULD")]
+    message["data"]["ni"][0]["year_to_date"]["nicable_pay"] = "4000.00"
+    assert problems(message) == [("PS-PAY-019", "SHOULD"), ("PS-PAY-019", "SHOULD")]

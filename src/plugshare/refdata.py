@@ -35,6 +35,15 @@ def ni_letters(tax_year: str) -> frozenset[str] | None:
     return frozenset(letters) if letters is not None else None
 
 
+def ni_thresholds(tax_year: str) -> dict[str, dict[str, Decimal]] | None:
+    """Class 1 NI limits and thresholds of a tax year: name -> {"weekly", "monthly", "yearly"} in pounds."""
+    figures = load("ni-thresholds")["tax_years"].get(tax_year)
+    if figures is None:
+        return None
+    return {name: {period: Decimal(amount) for period, amount in by_period.items()}
+            for name, by_period in figures.items()}
+
+
 def valuation_list_nation(valuation_list: str) -> str | None:
     entry = load("council-tax-bands")["valuation_lists"].get(valuation_list)
     return entry["nation"] if entry else None

@@ -18,11 +18,14 @@ from decimal import Decimal
 
 from plugshare import refdata
 from plugshare.calculations import (
+    SECONDARY_THRESHOLD,
     apportion,
     business_rates_gross,
     council_tax_annual_charge,
     financial_year_bounds,
     instalments,
+    ni_period_buckets,
+    ni_period_thresholds,
     round_penny,
     small_business_relief_percent,
     tax_year_bounds,
@@ -279,12 +282,23 @@ class ServiceGenerator:
         pension_employee = round_penny(basic * lgps_rate / 100)
         taxable = gross - pension_employee
         tax = max(ZERO, round_penny((taxable - Decimal("1047.50")) * Decimal("0.20")))
-        lel, pt, uel = Decimal("542"), Decimal("1048"), Decimal("4189")
+        months = Decimal(self.pay_period)
+        thresholds = refdata.ni_thresholds(self.tax_year)
+        if thresholds is None:
+            raise ValueError(f"no NI thresholds for {self.tax_year} in the reference data")
+        buckets = ni_period_buckets(gross, thresholds, "M1")
+        secondary = ni_period_thresholds(thresholds, "M1")[SECONDARY_THRESHOLD]
+        employee_ni = round_penny(buckets.pt_to_uel * Decimal("0.08"))
+        employer_ni = round_penny(max(ZERO, gross - secondary) * Decimal("0.15"))
+        # every month of the year so far paid the same: the letter's year to date is the period's times the months
         ni = payroll.NiContribution(
-            letter="A", earnings_at_lel=min(gross, lel), earnings_lel_to_pt=max(ZERO, min(gross, pt) - lel),
-            earnings_pt_to_uel=max(ZERO, min(gross, uel) - pt),
-            employee_contribution=round_penny(max(ZERO, min(gross, uel) - pt) * Decimal("0.08")),
-            employer_contribution=round_penny(max(ZERO, gross - Decimal("417")) * Decimal("0.15")),
+            letter="A", nicable_pay=gross, earnings_at_lel=buckets.at_lel, earnings_lel_to_pt=buckets.lel_to_pt,
+            earnings_pt_to_uel=buckets.pt_to_uel, employee_contribution=employee_ni,
+            employer_contribution=employer_ni,
+            year_to_date=payroll.NiYearToDate(
+                nicable_pay=gross * months, earnings_at_lel=buckets.at_lel * months,
+                earnings_lel_to_pt=buckets.lel_to_pt * months, earnings_pt_to_uel=buckets.pt_to_uel * months,
+                employee_contribution=employee_ni * months, employer_contribution=employer_ni * months),
         )
         deductions = [
             payroll.Deduction(category="income_tax", code="PAYE", amount=tax),
@@ -297,7 +311,6 @@ class ServiceGenerator:
             loans.append(payroll.StudentLoanDeduction(plan="02", amount=Decimal(loan)))
             deductions.append(payroll.Deduction(category="student_loan", code="SL2", amount=Decimal(loan)))
         total_deductions = sum((d.amount for d in deductions), ZERO)
-        months = Decimal(self.pay_period)
         return payroll.Payslip(
             id=f"{pay_run_id}-{number:05d}", pay_run_id=pay_run_id, employment_id=employment_id,
             person_id=person_id, payroll_id=f"{number:06d}", tax_year=self.tax_year, pay_frequency="M1",

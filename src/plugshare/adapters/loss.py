@@ -4,7 +4,7 @@ The writer reads what it writes for a message back with the reader's own code
 (in memory: no file is read again) and compares: a value of the message that
 the record read back lacks, or holds otherwise, is named by its JSON pointer
 in ``Converted.lost``. Numbers written as text compare by value (``"25.0"``
-is ``"25"``); an empty value carries nothing, so it loses nothing; a list item
+is ``"25"``); an empty or false value carries nothing, so it loses nothing; a list item
 found anywhere in the list read back is kept. Where nothing of an object or a
 list item is kept, the object is named rather than each of its values (but
 the adapter's extensions are named one by one, and there a blank text is a
@@ -65,7 +65,8 @@ def _same(value: Any, back: Any) -> bool:
 
 
 def _empty(value: Any) -> bool:
-    return value is None or value in ("", {}, [])
+    """An absent, blank or false value: it carries nothing, so losing it loses nothing."""
+    return value is None or value is False or value in ("", {}, [])
 
 
 def _step(pointer: str, key: str) -> str:

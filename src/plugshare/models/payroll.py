@@ -146,15 +146,36 @@ class Deduction(Canonical):
     amount: Money = Field(description="Negative for a refund, e.g. of tax.")
 
 
+class NiYearToDate(Canonical):
+    """One NI category letter's figures for the tax year to date, including this payslip, as RTI reports them."""
+
+    nicable_pay: Money = Field(description="Gross earnings for NICs under this letter in the tax year to date.")
+    earnings_at_lel: NonNegativeMoney = Field(description="Earnings at the Lower Earnings Limit, year to date.")
+    earnings_lel_to_pt: NonNegativeMoney = Field(
+        description="Earnings above the LEL up to the Primary Threshold, year to date.")
+    earnings_pt_to_uel: NonNegativeMoney = Field(
+        description="Earnings above the PT up to the Upper Earnings Limit, year to date.")
+    employee_contribution: Money = Field(description="Employee (primary) contributions, year to date.")
+    employer_contribution: Money = Field(description="Employer (secondary) contributions, year to date.")
+
+
 class NiContribution(Canonical):
-    """NI for one category letter in the period, with RTI's earnings buckets."""
+    """NI for one category letter in the period, with RTI's earnings buckets for the period."""
 
     letter: str = Field(pattern="^[A-Z]$", description="NI category letter valid in the tax year.")
-    earnings_at_lel: NonNegativeMoney = Field(description="Earnings up to the Lower Earnings Limit.")
-    earnings_lel_to_pt: NonNegativeMoney = Field(description="Earnings above the LEL up to the Primary Threshold.")
-    earnings_pt_to_uel: NonNegativeMoney = Field(description="Earnings above the PT up to the Upper Earnings Limit.")
-    employee_contribution: Money
-    employer_contribution: Money
+    nicable_pay: Money | None = Field(
+        None, description="The period's gross earnings for NICs under this letter (RTI GrossEarningsForNICsInPd).")
+    earnings_at_lel: NonNegativeMoney = Field(
+        description="The period's earnings at the Lower Earnings Limit: the LEL for the earnings period when "
+                    "the earnings reach it, else 0.00.")
+    earnings_lel_to_pt: NonNegativeMoney = Field(
+        description="The period's earnings above the LEL up to the Primary Threshold.")
+    earnings_pt_to_uel: NonNegativeMoney = Field(
+        description="The period's earnings above the PT up to the Upper Earnings Limit.")
+    employee_contribution: Money = Field(description="Employee (primary) contributions in the period.")
+    employer_contribution: Money = Field(description="Employer (secondary) contributions in the period.")
+    year_to_date: NiYearToDate | None = Field(
+        None, description="This letter's figures for the tax year to date, including this payslip.")
 
 
 class StudentLoanDeduction(Canonical):

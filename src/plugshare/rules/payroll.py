@@ -229,6 +229,57 @@ def bacs_account_name(message):
         yield Violation("/data/account_name", f"characters BACS cannot carry: {' '.join(repr(c) for c in bad)}")
 
 
+BUCKETS = ("earnings_at_lel", "earnings_lel_to_pt", "earnings_pt_to_uel")
+
+
+@rule("PS-PAY-017", "ni-year-to-date-matches", "MUST",
+      "When a payslip has ni entries and every one of them states year_to_date, their year-to-date employee "
+      "contributions MUST sum to the payslip's year_to_date employee_ni and their year-to-date employer "
+      "contributions to its year_to_date employer_ni.", "payroll.payslip")
+def ni_year_to_date_matches(message):
+    data = message["data"]
+    entries = data.get("ni", [])
+    if not entries or not all("year_to_date" in entry for entry in entries):
+        return
+    years = [entry["year_to_date"] for entry in entries]
+    for field, total_field in (("employee_contribution", "employee_ni"), ("employer_contribution", "employer_ni")):
+        stated = data["year_to_date"][total_field]
+        summed = total(years, key=field)
+        if money(stated) != summed:
+            yield Violation(f"/data/year_to_date/{total_field}",
+                            f"{stated} does not equal the sum of the ni entries' year-to-date {field}s "
+                            f"({summed:.2f})")
+
+
+@rule("PS-PAY-018", "ni-buckets-within-nicable-pay", "MUST",
+      "When an ni entry states nicable_pay, its period earnings buckets (earnings_at_lel, earnings_lel_to_pt, "
+      "earnings_pt_to_uel) MUST NOT add up to more than nicable_pay, nor to more than 0.00 when it is "
+      "negative.", "payroll.payslip")
+def ni_buckets_within_nicable_pay(message):
+    for index, entry in enumerate(message["data"].get("ni", [])):
+        if "nicable_pay" not in entry:
+            continue
+        buckets = sum((money(entry[field]) for field in BUCKETS), Decimal("0.00"))
+        limit = max(money(entry["nicable_pay"]), Decimal("0.00"))
+        if buckets > limit:
+            yield Violation(f"/data/ni/{index}/nicable_pay", f"the period's earnings buckets add up to {buckets:.2f}, "
+                                                             f"more than its NICable pay of {entry['nicable_pay']}")
+
+
+@rule("PS-PAY-019", "ni-year-to-date-covers-period", "SHOULD",
+      "An ni entry's year-to-date NICable pay and earnings buckets SHOULD NOT be less than this period's (they "
+      "only fall through corrections).", "payroll.payslip")
+def ni_year_to_date_covers_period(message):
+    for index, entry in enumerate(message["data"].get("ni", [])):
+        ytd = entry.get("year_to_date")
+        if ytd is None:
+            continue
+        for field in ("nicable_pay", *BUCKETS):
+            if field in entry and money(entry[field]) > 0 and money(ytd[field]) < money(entry[field]):
+                yield Violation(f"/data/ni/{index}/year_to_date/{field}",
+                                f"year to date {ytd[field]} is less than this period's {entry[field]}")
+
+
 @stream_rule
 class PayRunTotalsMatchPayslips(StreamRule):
     """Checked when a stream holds a pay run and all the payslips it declares; memory per pay run only."""

@@ -261,6 +261,13 @@ def _run_with_payslips(message: Message) -> list[Message]:
     return [message, *slips]
 
 
+def _nicable_pay_below_buckets(message: Message) -> Message:
+    entry = message["data"]["ni"][0]
+    buckets = sum(Decimal(entry[name]) for name in ("earnings_at_lel", "earnings_lel_to_pt", "earnings_pt_to_uel"))
+    entry["nicable_pay"] = _money(str(buckets), "-1.00")
+    return message
+
+
 def _no_reliefs(data: dict) -> bool:
     return not data["reliefs"]
 
@@ -366,6 +373,12 @@ BREACHES: tuple[Breach, ...] = (
            _set("data.employee_rate_percent", "5.0")),
     Breach("PS-PAY-016", "run-total-not-sum-of-payslips", "payroll.pay-run",
            "gross total one pound above the sum of its payslips", _run_with_payslips, suffix="ndjson"),
+    Breach("PS-PAY-017", "ni-year-to-date-differs", "payroll.payslip",
+           "letter A's year-to-date employee contributions 1.00 above the payslip's year-to-date employee NI",
+           _shift("data.ni.0.year_to_date.employee_contribution", "1.00")),
+    Breach("PS-PAY-018", "ni-buckets-above-nicable-pay", "payroll.payslip",
+           "the period's NICable pay under letter A 1.00 below its earnings buckets",
+           _nicable_pay_below_buckets),
     Breach("PS-CT-001", "band-i-in-england", "revenues.council-tax-bill", "band I on the england-1991 list",
            _set("data.band", "I")),
     Breach("PS-CT-002", "welsh-property-on-english-list", "revenues.property",

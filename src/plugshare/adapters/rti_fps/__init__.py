@@ -70,12 +70,27 @@ monthly ones; either for IO and IR, the one used kept) period_number,
 prefix or basis) with ``TaxRegime`` (S, C) regime and ``BasisNonCumulative="yes"``
 non_cumulative, ``TaxablePay`` taxable_pay, ``TaxDeductedOrRefunded``
 tax_deducted, ``StudentLoanRecovered`` (``PlanType`` 01, 02, 04; whole pounds)
-and ``PostgradLoanRecovered`` (plan PGL) student_loans. ``NIlettersAndValues``
--> ni: ``NIletter`` letter, ``EmpeeContribnsInPd`` employee_contribution,
-``TotalEmpNICInPd`` minus it employer_contribution, and ``AtLELYTD``,
-``LELtoPTYTD``, ``PTtoUELYTD`` the three earnings buckets: **year to date**, as
-RTI reports them (an FPS carries no buckets for the period). Amounts are
-pounds with two decimal places (11 digits at most); loans are whole pounds.
+and ``PostgradLoanRecovered`` (plan PGL) student_loans. Amounts are pounds with
+two decimal places (11 digits at most); loans are whole pounds.
+
+*NI*. Each ``NIlettersAndValues`` -> one ni entry: ``NIletter`` letter;
+for the period, ``GrossEarningsForNICsInPd`` nicable_pay,
+``EmpeeContribnsInPd`` employee_contribution and ``TotalEmpNICInPd`` minus it
+employer_contribution; for the year to date, exactly as the FPS gives them,
+year_to_date: ``GrossEarningsForNICsYTD`` nicable_pay, ``AtLELYTD``
+earnings_at_lel, ``LELtoPTYTD`` earnings_lel_to_pt, ``PTtoUELYTD``
+earnings_pt_to_uel, ``EmpeeContribnsYTD`` employee_contribution and
+``TotalEmpNICYTD`` minus it employer_contribution. An FPS carries the earnings
+buckets for the year to date only, so the entry's **period** buckets are
+*derived*: ``GrossEarningsForNICsInPd`` split at the lower earnings limit,
+primary threshold and upper earnings limit of the tax year
+(``spec/reference-data/ni-thresholds.json``) for the payment's earnings period,
+which is ``PayFreq`` (IO and IR: a week, or a month when dated by ``MonthNo``)
+times ``PeriodsCovered`` (``plugshare.calculations.ni_period_buckets``; README
+section 9.2 of the standard). Each letter's pay is split on its own. These are
+the buckets the law gives; a payroll that multiplied the weekly or monthly
+thresholds instead may have had buckets a few pounds different, which the FPS
+does not show.
 
 *The lines*. An FPS has totals, not the payroll's earnings and deductions, so
 the payslip's lines are made from them, coded ``FPS-...`` so that writing can
@@ -106,10 +121,8 @@ Every element the mapping does not take is kept in extensions
 the person and ``Employment/...`` on the payslip: text as a string, an element
 with attributes or children as ``{"attributes", "text", "children": [[name,
 value]]}``, a repeated one as a list. Kept besides: ``EmpRefs/*`` on each
-payslip, the figures the standard has no field for (per letter
-``Employment/NIlettersAndValues[A]/GrossEarningsForNICsInPd``,
-``GrossEarningsForNICsYTD``, ``TotalEmpNICYTD``, ``EmpeeContribnsYTD``;
-``FiguresToDate/PostgradLoansTD`` and ``EmpeePenContribnsNotPaidYTD`` when not
+payslip, the figures the standard holds only summed
+(``FiguresToDate/PostgradLoansTD`` and ``EmpeePenContribnsNotPaidYTD`` when not
 zero, to split the sums again), ``Starter/StartDate``, and ``Payment/MonthNo``
 for an IO or IR payment dated by month. The GovTalk header, the IRheader
 (including any ``IRmark``, not verified) and ``FinalSubmission`` describe the
@@ -121,8 +134,10 @@ An Employee is Rejected, naming the element, for: a missing required element
 an attribute the FPS does not define, an element from another namespace, an
 unknown code (PayFreq, HoursWorked, Gender, StartDec, PlanType, TaxRegime), a
 tax code that does not exist under its regime, a bad NI number, date,
-postcode, amount, period or character, a WeekNo for a monthly frequency, or
-one NI letter twice. The native record in the quarantine is the Employee's XML
+postcode, amount, period or character, a WeekNo for a monthly frequency, one
+NI letter twice, or NI letters in a tax year the reference data has no NI
+thresholds for (the period's buckets cannot then be derived; the reason names
+the year). The native record in the quarantine is the Employee's XML
 with ``NINO`` and ``BirthDate`` masked; the position gives the line of its
 ``<Employee>`` in the file. The whole file is refused (AdapterError) when it is
 not well-formed XML (with the line and column), is not an FPS, has an unknown
@@ -145,9 +160,12 @@ X, loans and NI from their fields; P from pension deductions and
 ``FPS-PEN-NPA``; R from ``FPS-PEN-RAS``; U from ``FPS-NONTAX`` earnings; D from
 every other deduction that is not statutory, pension, salary_sacrifice or
 ``FPS-ADJ``; A = net_pay - U + R + D. Optional figures are written when their
-lines exist or, to date, when not zero. The per-letter NI figures come from
-extensions, or for a payslip with one letter and none kept, from gross_pay and
-year_to_date. The envelope is written with the first employee: its tax year
+lines exist or, to date, when not zero. Each ni entry gives its letter's
+``GrossEarningsForNICsInPd`` (nicable_pay), ``EmpeeContribnsInPd`` and
+``TotalEmpNICInPd`` (employee plus employer contribution), and from
+year_to_date every ``...YTD`` figure; its period buckets are not written, the
+FPS having no place for them (reading derives them again, and period buckets
+that differ from the derived ones are named in ``lost``). The envelope is written with the first employee: its tax year
 names the namespace, the PAYE scheme comes from ``paye_reference`` and
 ``accounts_office_reference`` or the first payslip's kept EmpRefs, PeriodEnd
 from ``period_end`` or its payment date; a payslip of another year or scheme
@@ -168,8 +186,9 @@ Rejected when writing: deletions, a payslip without its hr.person before it, a
 person without birth_date or legal_sex, or with neither NI number nor
 address, a name or address line the FPS cannot hold (named), a foreign
 address, more than four address lines, a tax year this adapter has no
-namespace for, no hours_band, a loan in pence, several NI letters without
-their kept figures, a message of another council; and at the end any person
+namespace for, no hours_band, a loan in pence, an ni entry without
+year_to_date or nicable_pay (the FPS needs each letter's figures to date and
+its NICable pay in the period), a message of another council; and at the end any person
 or tax details no payslip used.
 
 Not supported: writing a person's preferred name, email or phone (an FPS has

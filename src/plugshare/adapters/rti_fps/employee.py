@@ -3,7 +3,10 @@
 Children are taken by name; whatever is not taken is kept in the record's
 extensions under its path (``Employment/Payment/OnStrike``), so that writing
 restores it. The payslip's earnings and deductions are made from the FPS
-totals, as the package docstring sets out, because an FPS carries no lines.
+totals, as the package docstring sets out, because an FPS carries no lines;
+likewise each NI letter's earnings buckets for the period are derived from its
+NICable pay in the period and the tax year's thresholds, because an FPS
+carries the buckets for the year to date only.
 """
 
 from __future__ import annotations
@@ -14,10 +17,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from plugshare import refdata
 from plugshare.adapters.contract import RecordError
 from plugshare.adapters.rti_fps import schema as S
 from plugshare.adapters.rti_fps.document import encode, local
 from plugshare.adapters.rti_fps.reader import Submission
+from plugshare.calculations import ni_period_buckets
 from plugshare.identifiers import tax_code_problem
 from plugshare.models.types import RECORD_ID_PATTERN
 
@@ -39,13 +44,10 @@ DESCRIPTIONS = {
     FROM_NET_PAY: "Deductions from net pay (FPS DednsFromNetPay)",
     ADJUSTMENT: "Taxable pay less statutory deductions, less FPS PayAfterStatDedns",
 }
-#: NIlettersAndValues figures the standard has no field for, kept per letter
-NI_KEPT = ("GrossEarningsForNICsInPd", "GrossEarningsForNICsYTD", "TotalEmpNICYTD", "EmpeeContribnsYTD")
 NI_AMOUNTS = ("GrossEarningsForNICsInPd", "GrossEarningsForNICsYTD", "AtLELYTD", "LELtoPTYTD", "PTtoUELYTD",
               "TotalEmpNICInPd", "TotalEmpNICYTD", "EmpeeContribnsInPd", "EmpeeContribnsYTD")
+#: the FPS's earnings buckets, all for the year to date: ni[].year_to_date's fields
 NI_BUCKETS = {"AtLELYTD": "earnings_at_lel", "LELtoPTYTD": "earnings_lel_to_pt", "PTtoUELYTD": "earnings_pt_to_uel"}
-#: working figures of an NI entry that are not fields of the standard's
-PRIVATE = ("year_to_date", "gross_in_period")
 _SLUG = str.maketrans({" ": "_", "/": ":", "&": "."})
 _NUMBERED_LINE = re.compile(r"([0-9]+[A-Za-z]?(?:-[0-9]+[A-Za-z]?)?) (.+)")
 
@@ -152,7 +154,13 @@ def read_employee(element: ET.Element, submission: Submission, council: str) -> 
 
     slip = _payment(payment, submission.tax_year)
     ids = _ids(council, pay_id, submission.tax_year, slip)
-    ni = [_ni(Parts(el, "Employment/NIlettersAndValues", namespace, slip_kept)) for el in ni_elements]
+    thresholds = refdata.ni_thresholds(submission.tax_year) if ni_elements else None
+    if ni_elements and thresholds is None:
+        raise RecordError(f"the reference data has no NI thresholds for {submission.tax_year}, so the period's "
+                          f"earnings buckets of NIlettersAndValues cannot be derived (an FPS carries them for the "
+                          f"year to date only)")
+    ni = [_ni(Parts(el, "Employment/NIlettersAndValues", namespace, slip_kept), slip, thresholds)
+          for el in ni_elements]
     letters = [entry["letter"] for entry in ni]
     twice = sorted({letter for letter in letters if letters.count(letter) > 1})
     if twice:
@@ -314,26 +322,30 @@ def _payment(payment: Parts, tax_year: str) -> dict[str, Any]:
                                         "Employment/Payment/PeriodsCovered", 1, 56),
             "payment_date": paid,
             "hours_band": S.HOURS_BANDS.to_canonical(payment.text("HoursWorked", required=True)),
-            "tax_code": tax_code, "student_loans": loans, "figures": figures}
+            "tax_code": tax_code, "student_loans": loans, "figures": figures, "by_month": month is not None}
     payment.keep_rest()
     return slip
 
 
-def _ni(values: Parts) -> dict[str, Any]:
+def _ni(values: Parts, slip: dict[str, Any], thresholds: dict[str, dict[str, Decimal]]) -> dict[str, Any]:
+    """One letter: the period's figures, its buckets derived from its NICable pay, and the FPS's year to date."""
     letter = values.text("NIletter", required=True)
     if not re.fullmatch("[A-Z]", letter):
         raise RecordError(f"Employment/NIlettersAndValues/NIletter: {letter!r} is not an NI category letter")
     values.path = f"Employment/NIlettersAndValues[{letter}]"
     amounts = {name: values.money(name, required=True, signed=name not in NI_BUCKETS) for name in NI_AMOUNTS}
-    for name in NI_KEPT:
-        values.keep(name, text(amounts[name]))
     values.keep_rest()
-    employee = amounts["EmpeeContribnsInPd"]
-    return {"letter": letter, **{field: text(amounts[native]) for native, field in NI_BUCKETS.items()},
+    paid = amounts["GrossEarningsForNICsInPd"]
+    buckets = ni_period_buckets(paid, thresholds, slip["pay_frequency"], slip["periods_covered"], slip["by_month"])
+    employee, employee_ytd = amounts["EmpeeContribnsInPd"], amounts["EmpeeContribnsYTD"]
+    return {"letter": letter, "nicable_pay": text(paid), "earnings_at_lel": text(buckets.at_lel),
+            "earnings_lel_to_pt": text(buckets.lel_to_pt), "earnings_pt_to_uel": text(buckets.pt_to_uel),
             "employee_contribution": text(employee),
             "employer_contribution": text(amounts["TotalEmpNICInPd"] - employee),
-            "year_to_date": (amounts["EmpeeContribnsYTD"], amounts["TotalEmpNICYTD"] - amounts["EmpeeContribnsYTD"]),
-            "gross_in_period": amounts["GrossEarningsForNICsInPd"]}
+            "year_to_date": {"nicable_pay": text(amounts["GrossEarningsForNICsYTD"]),
+                             **{field: text(amounts[native]) for native, field in NI_BUCKETS.items()},
+                             "employee_contribution": text(employee_ytd),
+                             "employer_contribution": text(amounts["TotalEmpNICYTD"] - employee_ytd)}}
 
 
 def _figures_to_date(figures: Parts, ni: list[dict[str, Any]]) -> dict[str, str]:
@@ -348,8 +360,8 @@ def _figures_to_date(figures: Parts, ni: list[dict[str, Any]]) -> dict[str, str]
             figures.keep(name, text(value))
     figures.keep_rest()
     return {"gross_pay": text(taxable + paid), "taxable_pay": text(taxable), "tax_deducted": text(tax),
-            "employee_ni": text(sum((entry["year_to_date"][0] for entry in ni), ZERO)),
-            "employer_ni": text(sum((entry["year_to_date"][1] for entry in ni), ZERO)),
+            "employee_ni": text(sum((Decimal(entry["year_to_date"]["employee_contribution"]) for entry in ni), ZERO)),
+            "employer_ni": text(sum((Decimal(entry["year_to_date"]["employer_contribution"]) for entry in ni), ZERO)),
             "student_loan": text(loans + postgraduate), "employee_pension": text(paid + not_paid)}
 
 
@@ -395,7 +407,7 @@ def _payslip(slip: dict[str, Any], ni: list[dict[str, Any]], year_to_date: dict[
         "periods_covered": slip["periods_covered"], "payment_date": slip["payment_date"],
         "hours_band": slip["hours_band"], "tax_code": slip["tax_code"], "earnings": earnings,
         "deductions": deductions, "gross_pay": text(gross), "taxable_pay": text(taxable), "tax_deducted": text(tax),
-        "ni": [{key: value for key, value in entry.items() if key not in PRIVATE} for entry in ni],
+        "ni": ni,
         "student_loans": slip["student_loans"], "pensions": [], "total_deductions": text(total),
         "net_pay": text(gross - total), "year_to_date": year_to_date,
     }
@@ -404,7 +416,7 @@ def _payslip(slip: dict[str, Any], ni: list[dict[str, Any]], year_to_date: dict[
 def _tax_details(slip: dict[str, Any], ni: list[dict[str, Any]], declaration: str | None, ids: Ids,
                  tax_year: str) -> dict[str, Any]:
     """The tax details operated on this payment; the letter is the one earnings in the period were under."""
-    in_period = [entry for entry in ni if entry["gross_in_period"]]
+    in_period = [entry for entry in ni if Decimal(entry["nicable_pay"])]
     record = {"id": ids.tax_details, "source_ids": [], "extensions": {}, "employment_id": ids.employment,
               "tax_year": tax_year, "effective_from": slip["payment_date"], "tax_code": slip["tax_code"],
               "ni_letter": (in_period or ni)[-1]["letter"],

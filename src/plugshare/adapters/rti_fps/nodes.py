@@ -247,33 +247,38 @@ def _figures_to_date(slip: dict[str, Any], extensions: Mapping[str, Any]) -> lis
 
 
 def _ni(slip: dict[str, Any], extensions: Mapping[str, Any]) -> list[Node]:
-    entries = slip.get("ni", [])
-    ytd = slip["year_to_date"]
-    single = {"GrossEarningsForNICsInPd": slip["gross_pay"], "GrossEarningsForNICsYTD": ytd["gross_pay"],
-              "TotalEmpNICYTD": Decimal(ytd["employee_ni"]) + Decimal(ytd["employer_ni"]),
-              "EmpeeContribnsYTD": ytd["employee_ni"]}
+    """One NIlettersAndValues per letter: the period's NICable pay and contributions, and the year to date.
+
+    The FPS has no period buckets: the ones an ni entry states are not written (reading derives them again
+    from the NICable pay and the thresholds). Its buckets and totals to date come from ``year_to_date``.
+    """
     result = []
-    for entry in entries:
+    for index, entry in enumerate(slip.get("ni", [])):
         letter = entry["letter"]
-        path = f"Employment/NIlettersAndValues[{letter}]"
-        values = {}
-        for name in E.NI_KEPT:
-            value = extensions.get(f"{path}/{name}")
-            if value is None and len(entries) > 1:
-                raise RecordError(f"NI letter {letter}: {name} is not in the payslip; with several letters the FPS's "
-                                  f"per-letter figures are known only for payslips read from an FPS")
-            values[name] = single[name] if value is None else value
-        employee_part = Decimal(entry["employee_contribution"])
-        total = employee_part + Decimal(entry["employer_contribution"])
         where = f"ni letter {letter}"
+        ytd = entry.get("year_to_date")
+        if ytd is None:
+            raise RecordError(f"ni/{index} (letter {letter}) has no year_to_date; an FPS reports each letter's "
+                              f"earnings buckets and contributions for the year to date (AtLELYTD, LELtoPTYTD, "
+                              f"PTtoUELYTD, GrossEarningsForNICsYTD, TotalEmpNICYTD, EmpeeContribnsYTD), so the "
+                              f"payslip must give them")
+        if entry.get("nicable_pay") is None:
+            raise RecordError(f"ni/{index} (letter {letter}) has no nicable_pay; an FPS reports each letter's "
+                              f"gross earnings for NICs in the period (GrossEarningsForNICsInPd)")
+        employee_part = Decimal(entry["employee_contribution"])
+        employee_ytd = Decimal(ytd["employee_contribution"])
+        path = f"Employment/NIlettersAndValues[{letter}]"
         nodes = [leaf("NIletter", letter),
-                 amount("GrossEarningsForNICsInPd", values["GrossEarningsForNICsInPd"], where),
-                 amount("GrossEarningsForNICsYTD", values["GrossEarningsForNICsYTD"], where),
-                 *(amount(native, entry[field], f"{where} {field}", signed=False)
+                 amount("GrossEarningsForNICsInPd", entry["nicable_pay"], f"{where} nicable_pay"),
+                 amount("GrossEarningsForNICsYTD", ytd["nicable_pay"], f"{where} year_to_date.nicable_pay"),
+                 *(amount(native, ytd[field], f"{where} year_to_date.{field}", signed=False)
                    for native, field in E.NI_BUCKETS.items()),
-                 amount("TotalEmpNICInPd", total, where), amount("TotalEmpNICYTD", values["TotalEmpNICYTD"], where),
-                 amount("EmpeeContribnsInPd", employee_part, where),
-                 amount("EmpeeContribnsYTD", values["EmpeeContribnsYTD"], where)]
+                 amount("TotalEmpNICInPd", employee_part + Decimal(entry["employer_contribution"]),
+                        f"{where} employee and employer contributions"),
+                 amount("TotalEmpNICYTD", employee_ytd + Decimal(ytd["employer_contribution"]),
+                        f"{where} year-to-date employee and employer contributions"),
+                 amount("EmpeeContribnsInPd", employee_part, f"{where} employee_contribution"),
+                 amount("EmpeeContribnsYTD", employee_ytd, f"{where} year_to_date.employee_contribution")]
         result.append(Node("NIlettersAndValues", children=assemble(path, nodes, extensions,
                                                                      handled=S.ORDER["Employment/NIlettersAndValues"])))
     return result

@@ -20,11 +20,12 @@ from decimal import InvalidOperation
 from typing import IO, Any
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.loss import not_restored
 from plugshare.adapters.rti_fps import nodes as N
 from plugshare.adapters.rti_fps import schema as S
 from plugshare.adapters.rti_fps.document import DECLARATION, Node, close_tag, leaf, lines, open_tag
 from plugshare.adapters.rti_fps.employee import PAYSLIP, PERSON, TAX_DETAILS
-from plugshare.adapters.rti_fps.lost import not_restored, read_back
+from plugshare.adapters.rti_fps.lost import read_back
 from plugshare.adapters.rti_fps.reader import Submission
 
 CARRIED = (PERSON, TAX_DETAILS, PAYSLIP)
