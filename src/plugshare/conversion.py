@@ -13,16 +13,14 @@ stays flat.
 from __future__ import annotations
 
 import json
-import os
 import re
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import IO, Any
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, Rejected
+from plugshare.adapters.output import NativeOutput
 from plugshare.validation.reader import InputError, read_path
 from plugshare.validation.validator import MessageValidator
 
@@ -210,28 +208,14 @@ def lost_values(message: dict[str, Any], target: Adapter, declared: Iterable[str
 
 
 class _output:
-    """Write to a temporary file beside the output and move it into place only when complete."""
+    """Canonical NDJSON written beside the output and moved into place only when complete."""
 
     def __init__(self, path: str):
         self.path = path
-        self.partial = None if path == "-" else Path(path).with_name(Path(path).name + ".part")
 
     def __enter__(self) -> IO[str]:
-        if self.partial is None:
-            self.handle = sys.stdout
-        else:
-            try:
-                self.handle = open(self.partial, "w", encoding="utf-8", newline="\n")
-            except OSError as exc:
-                raise AdapterError(f"{self.path}: cannot be written ({exc.strerror})") from None
-        return self.handle
+        self.output = NativeOutput(self.path, encoding="utf-8", newline="\n")
+        return self.output.stream
 
     def __exit__(self, kind, value, traceback) -> None:
-        if self.partial is None:
-            self.handle.flush()
-            return
-        self.handle.close()
-        if kind is None:
-            os.replace(self.partial, self.path)
-        else:
-            self.partial.unlink(missing_ok=True)
+        self.output.close(finished=kind is None)

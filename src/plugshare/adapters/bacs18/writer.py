@@ -10,15 +10,14 @@ beside the target and moved into place only when complete.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import sys
 from collections.abc import Iterable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
 from plugshare.adapters.bacs18 import layout as L
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.output import NativeOutput
 
 BANK_ACCOUNT, PAYSLIP = "payroll.bank-account", "payroll.payslip"
 
@@ -31,8 +30,7 @@ class Writer:
         self.accounts: dict[str, dict[str, dict[str, Any]]] = {}
         self.owner: dict[str, str] = {}  # bank account id -> person id, for deletions
         self.refused: dict[str, str] = {}  # person id -> why their last bank account was refused
-        self.out: IO[str] | None = None
-        self.partial: str | None = None
+        self.out: NativeOutput | None = None
         self.payment_date: dt.date | None = None
         self.section = 0  # pence since the last contra
         self.labels = ("", "")  # HDR1 and HDR2, repeated by EOF1 and EOF2
@@ -188,14 +186,7 @@ class Writer:
         self.payment_date = paid_on
         day = self.options["processing_date"] or paid_on
         serial = self.options["serial"] or f"{day.timetuple().tm_yday:03d}001"
-        if self.target == "-":
-            self.out = sys.stdout
-        else:
-            self.partial = self.target + ".part"
-            try:
-                self.out = open(self.partial, "w", encoding="ascii", newline="")
-            except OSError as exc:
-                raise AdapterError(f"{self.target}: cannot be written ({exc.strerror})") from None
+        self.out = NativeOutput(self.target, encoding="ascii", newline="")
         sun = self.options["sun"]
         self.labels = (L.hdr1(sun, serial, self.adapter.as_at.date(), day), L.hdr2())
         for label in (L.vol1(serial, sun), *self.labels, L.uhl1(day)):
@@ -226,15 +217,8 @@ class Writer:
         self.out.write(text + "\r\n")
 
     def _close(self, finished: bool) -> None:
-        if self.out is None or self.out is sys.stdout:
-            if self.out is sys.stdout:
-                sys.stdout.flush()
-            return
-        self.out.close()
-        if finished and self.partial:
-            os.replace(self.partial, self.target)
-        elif self.partial:
-            os.remove(self.partial)
+        if self.out is not None:
+            self.out.close(finished)
 
 
 def _pence(text: str) -> int:

@@ -11,12 +11,10 @@ not give again goes in the outcome's ``lost`` (see :mod:`plugshare.adapters.loss
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from typing import IO, Any
+from typing import Any
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
 from plugshare.adapters.ctax_fixed import layout as L
@@ -24,6 +22,7 @@ from plugshare.adapters.ctax_fixed.base import MESSAGE_TYPES, NAMESPACE
 from plugshare.adapters.ctax_fixed.reader import HASHED, LAYOUT_VERSION
 from plugshare.adapters.ctax_fixed.records import Mapper
 from plugshare.adapters.loss import not_restored
+from plugshare.adapters.output import NativeOutput
 from plugshare.calculations import financial_year_of, is_year_label
 
 RECORD_TYPES = {message_type: kind for kind, message_type in MESSAGE_TYPES.items()}
@@ -37,8 +36,7 @@ class Writer:
         self.adapter, self.target = adapter, target
         self.mapper = Mapper(adapter.council)
         self.billing_authority, self.financial_year = _write_options(adapter)
-        self.out: IO[str] | None = None
-        self.partial: str | None = None
+        self.out: NativeOutput | None = None
         self.counts: Counter = Counter()
         self.totals = {name: 0 for name, _ in HASHED.values()}
         self.records = 0
@@ -131,14 +129,7 @@ class Writer:
         if not self.adapter.settings.get("as_at") and message is not None:
             moment = _message_time(message) or moment
         year = self.financial_year or int(financial_year_of(moment.date())[:4])
-        if self.target == "-":
-            self.out = sys.stdout
-        else:
-            self.partial = self.target + ".part"
-            try:
-                self.out = open(self.partial, "w", encoding="ascii", newline="")
-            except OSError as exc:
-                raise AdapterError(f"{self.target}: cannot be written ({exc.strerror})") from None
+        self.out = NativeOutput(self.target, encoding="ascii", newline="")
         header = {"record_type": "HDR", "billing_authority": self.billing_authority,
                   "extract_date": moment.date().isoformat(), "extract_time": moment.strftime("%H%M%S"),
                   "financial_year": str(year), "layout_version": LAYOUT_VERSION}
@@ -155,15 +146,8 @@ class Writer:
         self.records += 1
 
     def _close(self, finished: bool) -> None:
-        if self.out is None or self.out is sys.stdout:
-            if self.out is sys.stdout:
-                sys.stdout.flush()
-            return
-        self.out.close()
-        if finished and self.partial:
-            os.replace(self.partial, self.target)
-        elif self.partial:
-            os.remove(self.partial)
+        if self.out is not None:
+            self.out.close(finished)
 
 
 def _message_time(message: dict[str, Any]) -> dt.datetime | None:

@@ -13,14 +13,14 @@ one open writer per file, into ``<file>.part`` moved into place when complete.
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, BinaryIO
+from typing import Any, BinaryIO
 
 from plugshare.adapters.contract import AdapterError, RecordError
 from plugshare.adapters.hr_csv.layout import TABLES, Table
+from plugshare.adapters.output import NativeOutput
 
 BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -150,13 +150,8 @@ class CsvOut:
 
     def __init__(self, directory: Path, table: Table):
         self.table = table
-        self.path = directory / table.file
-        self.partial = directory / f"{table.file}.part"
-        try:
-            self.handle: IO[str] = open(self.partial, "w", encoding="utf-8", newline="")
-        except OSError as exc:
-            raise AdapterError(f"{self.path}: cannot be written ({exc.strerror})") from None
-        self.writer = csv.writer(self.handle, lineterminator="\r\n")
+        self.output = NativeOutput(str(directory / table.file), encoding="utf-8", newline="")
+        self.writer = csv.writer(self.output.stream, lineterminator="\r\n")
         self.header: tuple[str, ...] | None = None
 
     def write(self, row: dict[str, str]) -> None:
@@ -179,9 +174,7 @@ class CsvOut:
     def commit(self) -> None:
         if self.header is None:
             self._start(())
-        self.handle.close()
-        os.replace(self.partial, self.path)
+        self.output.close(finished=True)
 
     def discard(self) -> None:
-        self.handle.close()
-        self.partial.unlink(missing_ok=True)
+        self.output.close(finished=False)

@@ -11,16 +11,15 @@ written beside the target and moved into place only when complete.
 from __future__ import annotations
 
 import datetime as dt
-import os
-import sys
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import InvalidOperation
-from typing import IO, Any
+from typing import Any
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
 from plugshare.adapters.loss import not_restored
+from plugshare.adapters.output import NativeOutput
 from plugshare.adapters.rti_fps import nodes as N
 from plugshare.adapters.rti_fps import schema as S
 from plugshare.adapters.rti_fps.document import DECLARATION, Node, close_tag, leaf, lines, open_tag
@@ -55,8 +54,7 @@ class Writer:
         self.adapter, self.target = adapter, target
         self.options = _write_options(adapter.settings)
         self.pending: OrderedDict[tuple[str, str], _Held] = OrderedDict()
-        self.out: IO[str] | None = None
-        self.partial: str | None = None
+        self.out: NativeOutput | None = None
         self.tax_year: str | None = None
         self.employer: N.Employer | None = None
         self.depth = 0
@@ -188,14 +186,7 @@ class Writer:
 
     def _start(self, first: dict[str, Any]) -> None:
         assert self.employer is not None and self.tax_year is not None
-        if self.target == "-":
-            self.out = sys.stdout
-        else:
-            self.partial = self.target + ".part"
-            try:
-                self.out = open(self.partial, "w", encoding="utf-8", newline="\n")
-            except OSError as exc:
-                raise AdapterError(f"{self.target}: cannot be written ({exc.strerror})") from None
+        self.out = NativeOutput(self.target, encoding="utf-8", newline="\n")
         refs = self.employer.refs
         keys = Node("Keys", children=[leaf("Key", refs["OfficeNo"], Type="TaxOfficeNumber"),
                                       leaf("Key", refs["PayeRef"], Type="TaxOfficeReference")])
@@ -234,15 +225,8 @@ class Writer:
         self.out.write("\n".join(text) + "\n")
 
     def _close(self, finished: bool) -> None:
-        if self.out is None or self.out is sys.stdout:
-            if self.out is sys.stdout:
-                sys.stdout.flush()
-            return
-        self.out.close()
-        if finished and self.partial:
-            os.replace(self.partial, self.target)
-        elif self.partial:
-            os.remove(self.partial)
+        if self.out is not None:
+            self.out.close(finished)
 
 
 def _write_options(settings: dict[str, str]) -> _Options:

@@ -9,13 +9,12 @@ it would not give again goes in the outcome's ``lost`` (see :mod:`plugshare.adap
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 from plugshare.adapters.contract import AdapterError, Converted, Outcome, Position, RecordError, Rejected
 from plugshare.adapters.loss import not_restored
+from plugshare.adapters.output import NativeOutput
 from plugshare.adapters.voa_list.entry import HEREDITAMENT, kept_forms, to_record, writable
 from plugshare.adapters.voa_list.layout import SEPARATOR
 
@@ -28,8 +27,7 @@ LINE_END = "\r\n"
 class Writer:
     def __init__(self, adapter: VoaListAdapter, target: str):
         self.adapter, self.target = adapter, target
-        self.out: IO[str] | None = None
-        self.partial: str | None = None
+        self.out: NativeOutput | None = None
         self.written = 0
 
     def run(self, messages: Iterable[dict[str, Any]]) -> Iterator[Outcome]:
@@ -101,22 +99,8 @@ class Writer:
         self.written += 1
 
     def _open(self) -> None:
-        if self.target == "-":
-            self.out = sys.stdout
-            return
-        self.partial = self.target + ".part"
-        try:
-            self.out = open(self.partial, "w", encoding="ascii", newline="")
-        except OSError as exc:
-            raise AdapterError(f"{self.target}: cannot be written ({exc.strerror})") from None
+        self.out = NativeOutput(self.target, encoding="ascii", newline="")
 
     def _close(self, finished: bool) -> None:
-        if self.out is None or self.out is sys.stdout:
-            if self.out is sys.stdout:
-                sys.stdout.flush()
-            return
-        self.out.close()
-        if finished and self.partial:
-            os.replace(self.partial, self.target)
-        elif self.partial:
-            os.remove(self.partial)
+        if self.out is not None:
+            self.out.close(finished)
