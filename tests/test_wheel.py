@@ -70,3 +70,16 @@ def test_installed_plugshare_scaffolds_an_adapter_package(installed, tmp_path):
                           capture_output=True, text=True)
     assert made.returncode == 0, made.stdout + made.stderr
     assert (tmp_path / "plugshare-acme-hr" / "src" / "plugshare_acme_hr" / "samples" / "org-units.csv").is_file()
+
+
+@pytest.mark.slow
+def test_installed_plugshare_converts_the_adapters_samples_away_from_the_repository(installed, tmp_path):
+    _, bin_dir = installed
+    env = {"PATH": str(bin_dir), "HOME": str(tmp_path)}
+    demo = subprocess.run([str(bin_dir / "plugshare"), "demo", "--out", "out"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True)
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    conversions = [line for line in demo.stdout.splitlines() if " -> " in line and "as expected" in line]
+    assert {line.split("/")[0].strip() for line in conversions} == {
+        "bacs18", "ctax-fixed", "hr-csv", "hr-rest", "rti-fps", "voa-list"}
+    assert "UNEXPECTED" not in demo.stdout
