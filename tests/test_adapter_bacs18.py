@@ -83,6 +83,21 @@ def test_the_canonical_sample_is_valid_and_writes_the_good_sample_byte_for_byte(
     assert (tmp_path / "out.txt").read_bytes() == GOOD.read_bytes()
 
 
+def test_a_reference_gives_the_person_id_rti_fps_gives_its_payroll_id(tmp_path):
+    """Spaces, / and & are escaped, never replaced, so that the id is the FPS PayId's and no other reference's."""
+    from plugshare.adapters.rti_fps import RtiFpsAdapter
+
+    outcomes, _ = write([bank_account(1), payslip(1, payroll_id="AB 12/3&4.5-6")], tmp_path / "out.txt")
+    assert all(isinstance(o, Converted) for o in outcomes)
+    (account,) = [o.messages[0]["data"] for o in read(tmp_path / "out.txt")]
+    assert account["person_id"] == "E07000991-payroll-AB_2012_2F3_264.5-6"
+    fps = Path(__file__).resolve().parents[1] / "src" / "plugshare" / "adapters" / "samples" / "rti-fps"
+    text = (fps / "fps-2025-09.xml").read_text().replace("<PayId>000101</PayId>", "<PayId>AB 12/3&amp;4.5-6</PayId>")
+    (tmp_path / "fps.xml").write_text(text)
+    person = next(iter(RtiFpsAdapter(READ).read(str(tmp_path / "fps.xml")))).messages[0]["data"]
+    assert person["id"] == account["person_id"]
+
+
 def test_the_good_sample_reads_into_valid_bank_accounts():
     outcomes = read(GOOD)
     assert len(outcomes) == 5 and all(isinstance(o, Converted) for o in outcomes)

@@ -288,6 +288,7 @@ def test_an_amount_the_trailer_sums_that_cannot_be_read_fails_the_trailer_check(
     ("PRPP000105", "E915", "   5", "valuation list code (positions 202-204) and band code (position 205) go together"),
     ("ACC9920000105", "L2018030200000000", "L0000000000000000", "liability start (positions 25-32) is blank"),
     ("ACC9920000107", "TNPDr      Grace", "TNXDr      Grace", "party 1 kind (position 43) is 'X'"),
+    ("ACC9920000107", "TNPDr      Grace", "TN Dr      Grace", "party 1 kind (position 43) is blank; it is P (a "),
     ("ACC9920000107", "TNPDr      Grace", "  PDr      Grace", "party 1 liability role (positions 41-42) is blank"),
     ("ACC9920000107", "L2025", "X2025", "account status (position 24): vendor code 'X' has no translation"),
     ("ACC9920000101", "SPD02500", "SPX02500", "discount 1 code (positions 213-215): vendor code 'SPX'"),
@@ -508,6 +509,38 @@ def test_messages_the_extract_cannot_hold_are_rejected_with_reasons(tmp_path):
     assert "33.333% has more than the two decimal places" in reasons[7]
     assert "liable party 2 is liable from 2012-01-01" in reasons[8]
     assert "hr.person message has no place in a council tax extract" in reasons[9]
+
+
+@pytest.mark.parametrize("percent, expected", [
+    ("abc", "discount 1 percent 'abc' is not a percent such as 25 or 12.5"),
+    ("Infinity", "discount 1 percent 'Infinity' is not a percent such as 25 or 12.5"),
+    ("NaN", "discount 1 percent 'NaN' is not a percent such as 25 or 12.5"),
+    ("1e2", "discount 1 percent '1e2' is not a percent such as 25 or 12.5"),
+    ("-25", "discount 1 percent '-25' is not a percent such as 25 or 12.5"),
+    (25, "discount 1 percent 25 is not a percent such as 25 or 12.5"),
+])
+def test_a_garbled_percent_is_rejected_and_the_rest_written(tmp_path, percent, expected):
+    messages = canonical()
+    garbled = next(m for m in messages if m["subject"] == "E07000992-cta-9920000101")
+    garbled["data"]["discounts"][0]["percent"] = percent
+    outcomes, written = write(messages, tmp_path / "out.txt")
+    (rejected,) = only(outcomes)
+    assert rejected.reason.startswith(expected), rejected.reason
+    assert len(only(outcomes, Converted)) == len(messages) - 1 and written is not None
+
+
+def test_a_message_that_skipped_validation_is_named_by_its_field_not_its_values(tmp_path):
+    by_subject = {m["subject"]: m for m in canonical()}
+    no_liability = copy.deepcopy(by_subject["E07000992-cta-9920000101"])
+    del no_liability["data"]["liability"]
+    parties = copy.deepcopy(by_subject["E07000992-cta-9920000102"])
+    parties["data"]["liable_parties"] = 19900101  # not a list
+    outcomes, _ = write([no_liability, parties], tmp_path / "out.txt")
+    reasons = [o.reason for o in only(outcomes)]
+    assert reasons == ["the message lacks or garbles a field the extract needs (it has no liability); validate it "
+                       "first",
+                       "the message lacks or garbles a field the extract needs (a value of the wrong kind: "
+                       "TypeError); validate it first"]
 
 
 def converted_to_extract(messages: list[dict], tmp_path: Path):

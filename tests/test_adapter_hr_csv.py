@@ -310,6 +310,27 @@ def test_a_bad_value_rejects_its_row_with_a_reason(tmp_path, name, old, new, exp
     assert rejected.native is not None
 
 
+@pytest.mark.parametrize("fte, expected", [
+    ("1e400", "FTE: '1e400' is not a number such as 0.6081"),
+    ("50%", "FTE: '50%' is not a number such as 0.6081"),
+    ("1,000", "FTE: '1,000' is not a number such as 0.6081"),
+    ("Infinity", "FTE: 'Infinity' is not a number such as 0.6081"),
+    ("1" + "0" * 400, "FTE: '10000000000000000000'... is too large a number"),
+    ("0.80000000000000000001", "FTE: '0.800000000000000000'... has more digits than a number in the standard holds"),
+])
+def test_a_number_is_read_only_as_plain_digits_and_never_changed(tmp_path, fte, expected):
+    rejected = one_rejection(edited(tmp_path, "people.csv", "0.8,29.6", f'"{fte}",29.6'))
+    assert rejected.reason.startswith("employee FM10302 (employment FM10302-1): ")
+    assert expected in rejected.reason, rejected.reason
+
+
+def test_numbers_as_written_are_read_as_the_same_numbers(tmp_path):
+    folder = edited(tmp_path, "people.csv", "0.8,29.6", "0.80,029.60")
+    data = {m["subject"]: m["data"] for m in messages_of(read(folder))}
+    assert data["E07000991-FM10302-1"]["assignments"][0]["working_pattern"]["fte"] == 0.8
+    assert data["E07000991-FM10302-1"]["assignments"][0]["working_pattern"]["contracted_hours_per_week"] == 29.6
+
+
 def test_a_row_without_its_key_is_named_by_its_number(tmp_path):
     rejected = one_rejection(edited(tmp_path, "org-units.csv", "FEN120,", ","))
     assert rejected.reason == "org-units.csv row 4: Org Unit Code is empty; every row of org-units.csv needs it"
@@ -331,6 +352,37 @@ def test_rows_of_one_employee_must_agree(tmp_path):
     rejected = one_rejection(export(tmp_path, people=changed))
     assert rejected.position.line == 3
     assert "the person's details (Street) differ from those on line 2 for the same Employee Number" in rejected.reason
+
+
+def test_rows_of_one_employee_apart_must_agree_too(tmp_path):
+    lines = good_text("people.csv").split("\r\n")
+    assert lines[1].startswith("FM10231,") and lines[3].startswith("FM10244,")
+    lines[2] = lines[2].replace("Church Street", "Chapel Row")  # the second row of FM10231...
+    lines[2], lines[3] = lines[3], lines[2]  # ...after another employee's row
+    rejected = one_rejection(export(tmp_path, people="\r\n".join(lines)))
+    assert rejected.position.line == 4 and rejected.native["Employment Number"] == "FM10231-2"
+    assert rejected.reason == ("employee FM10231 (employment FM10231-2): the person's details differ from those on "
+                               "line 2 for the same Employee Number; the rows of one employee must agree: correct "
+                               "one of them")
+    lines[3] = lines[3].replace("Chapel Row", "Church Street")  # the same person again, rows apart: fine
+    assert all(isinstance(o, Converted) for o in read(export(tmp_path / "again", people="\r\n".join(lines))))
+
+
+def test_what_is_kept_per_employee_is_a_few_bytes():
+    from plugshare.adapters.hr_csv.reader import Seen
+
+    seen = Seen()
+    tracemalloc.start()
+    try:
+        for number in range(20_000):
+            key = f"FM{number:08d}"
+            assert seen.differs(key, {"id": f"E07000991-{key}", "name": {"given_name": "Ann" * 100}}, number) is None
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert held < 20_000 * 200, f"{held / 20_000:.0f} bytes per employee"  # the docstrings say about 150
+    assert seen.differs("FM00000007", {"id": "E07000991-FM00000007"}, 99) == 7
+    assert seen.differs("FM00000007", {"id": "E07000991-FM00000007", "name": {"given_name": "Ann" * 100}}, 99) is None
 
 
 # --- extensions: the loss rule ------------------------------------------------------------------------
@@ -452,6 +504,123 @@ def test_an_employment_whose_person_never_comes_is_rejected(tmp_path):
     outcomes = write([by_subject("E07000991-FM10302-1")], tmp_path / "out")
     (reason,) = rejections(outcomes)
     assert "hr.employment E07000991-FM10302-1: its person E07000991-FM10302 is not among the messages" in reason
+
+
+def kofi(street: str | None = None) -> dict:
+    """The person FM10231 (two employments in the sample), with another street if given."""
+    person = by_subject("E07000991-FM10231")
+    if street:
+        person["data"]["address"]["street"] = street
+    return person
+
+
+def reads_back_whole(folder: Path) -> list:
+    outcomes = read(folder)
+    assert not rejections(outcomes)
+    return messages_of(outcomes)
+
+
+def test_a_person_changed_after_their_row_is_written_is_rejected_and_the_rows_agree(tmp_path):
+    first, second = by_subject("E07000991-FM10231-1"), by_subject("E07000991-FM10231-2")
+    outcomes = write([kofi(), first, kofi("Chapel Row"), second], tmp_path / "out")
+    assert [type(o).__name__ for o in sorted(outcomes, key=lambda o: o.position.record)] == [
+        "Converted", "Converted", "Rejected", "Converted"]
+    (rejected,) = [o for o in outcomes if isinstance(o, Rejected)]
+    assert rejected.position.record == 3
+    assert rejected.reason.startswith("hr.person E07000991-FM10231: the person's details differ from those of "
+                                      "message 1, already written on their people.csv rows")
+    assert all(o.lost == [] for o in outcomes if isinstance(o, Converted))
+    back = reads_back_whole(tmp_path / "out")  # both rows carry Church Street: the export reads
+    assert {m["data"]["address"]["street"] for m in back if m["type"].endswith("hr.person")} == {"Church Street"}
+    # the same person again, as written, is a repeat
+    outcomes = write([kofi(), first, kofi(), second], tmp_path / "again")
+    assert all(isinstance(o, Converted) and o.lost == [] for o in outcomes)
+    assert len(outcomes) == 4
+
+
+def test_a_waiting_person_replaced_by_a_later_version_is_rejected_naming_it(tmp_path):
+    first = by_subject("E07000991-FM10231-1")
+    outcomes = write([kofi(), kofi("Chapel Row"), first], tmp_path / "out")
+    by_number = {o.position.record: o for o in outcomes}
+    assert sorted(by_number) == [1, 2, 3]
+    assert isinstance(by_number[1], Rejected)
+    assert by_number[1].reason.startswith("hr.person E07000991-FM10231: replaced by message 2, a later version of "
+                                          "the person with other details")
+    assert isinstance(by_number[2], Converted) and by_number[2].lost == []
+    assert isinstance(by_number[3], Converted) and by_number[3].lost == []
+    (person,) = [m for m in reads_back_whole(tmp_path / "out") if m["type"].endswith("hr.person")]
+    assert person["data"]["address"]["street"] == "Chapel Row"
+    # sent again the same while waiting: both are written with the row
+    outcomes = write([kofi(), kofi(), first], tmp_path / "again")
+    assert all(isinstance(o, Converted) and o.lost == [] for o in outcomes) and len(outcomes) == 3
+
+
+def test_employments_first_then_a_changed_person_keeps_the_rows_agreeing(tmp_path):
+    first, second = by_subject("E07000991-FM10231-1"), by_subject("E07000991-FM10231-2")
+    outcomes = write([first, second, kofi(), kofi("Chapel Row")], tmp_path / "out")
+    assert [isinstance(o, Converted) for o in sorted(outcomes, key=lambda o: o.position.record)] == [
+        True, True, True, False]
+    reads_back_whole(tmp_path / "out")
+
+
+@pytest.mark.parametrize("person_extra, employment_extra, expected", [
+    ({}, {"Ward": "N", "WARD": "S"}, "the extension native.hr-csv 'WARD' has the name of the extension 'Ward'"),
+    ({}, {" ": "x"}, "the extension native.hr-csv ' ' has a blank name"),
+    ({}, {"weekly  HOURS": "37"}, "the extension native.hr-csv 'weekly  HOURS' has the name of the field "
+                                  "'Weekly Hours'"),
+    ({"Locker": "12"}, {"LOCKER": "13"}, "the columns 'Locker' and 'LOCKER' would be one column to a reader"),
+])
+def test_extra_columns_a_reader_would_take_for_one_are_rejected(tmp_path, person_extra, employment_extra, expected):
+    person, employment = by_subject("E07000991-FM10302"), by_subject("E07000991-FM10302-1")
+    person["data"]["extensions"] = {NAMESPACE: person_extra}
+    employment["data"]["extensions"][NAMESPACE].update(employment_extra)
+    outcomes = write([person, employment, by_subject("E07000991-FM10244"), by_subject("E07000991-FM10244-1")],
+                     tmp_path / "out")
+    (rejected,) = [o for o in outcomes if isinstance(o, Rejected) and o.position.record == 2]
+    assert expected in rejected.reason, rejected.reason
+    assert [o.messages[0]["subject"] for o in outcomes if isinstance(o, Converted)] == [
+        "E07000991-FM10244", "E07000991-FM10244-1"]  # and the person, with no employment written, is rejected
+    reads_back_whole(tmp_path / "out")  # the header is one the reader takes
+
+
+def test_a_date_of_birth_is_never_repeated_in_a_reason(tmp_path):
+    person = by_subject("E07000991-FM10302")
+    person["data"]["birth_date"] = "17/08/1992"
+    leaver = by_subject("E07000991-FM10244-1")
+    leaver["data"]["end_date"] = "31/07/2025"
+    reasons = rejections(write([person, by_subject("E07000991-FM10302-1"), by_subject("E07000991-FM10244"), leaver],
+                               tmp_path / "out"))
+    assert reasons[0] == ("hr.person E07000991-FM10302: Date of Birth: the value is not a date in the form "
+                          "YYYY-MM-DD (value withheld: personal data)")
+    assert "Leaving Date: '31/07/2025' is not a date in the form YYYY-MM-DD" in reasons[1]
+    assert not any("1992" in reason for reason in reasons)
+
+
+def test_a_garbled_message_is_named_by_its_field_not_its_value(tmp_path):
+    person = by_subject("E07000991-FM10302")
+    person["data"]["name"] = "Grace Hollins 17/08/1992"  # not an object: the path cannot go in
+    unit = by_subject("E07000991-FEN110")
+    unit["data"]["start_date"] = 17081992  # a number: no date
+    employment = by_subject("E07000991-FM10244-1")
+    del employment["data"]["assignments"]
+    absence = by_subject("E07000991-AB5001")
+    absence["data"]["extensions"] = "KL229384B"
+    reasons = rejections(write([person, unit, employment, absence], tmp_path / "out"))
+    assert "Title: the record's name.title cannot be found (a value on its way is not an object or a list)" in \
+        reasons[0]
+    assert "Effective From: 17081992 is not a date in the form YYYY-MM-DD" in reasons[1]  # not personal data
+    assert "(it has no assignments)" in reasons[2]
+    assert "(a value of the wrong kind: AttributeError)" in reasons[3]
+    assert not any("Hollins" in reason or "KL229384B" in reason for reason in reasons)
+
+
+def test_an_employment_whose_person_was_rejected_is_told_so(tmp_path):
+    person = by_subject("E07000991-FM10302")
+    person["data"]["legal_sex"] = "X"
+    reasons = rejections(write([person, by_subject("E07000991-FM10302-1")], tmp_path / "out"))
+    assert "Gender: 'X' has no code" in reasons[0]
+    assert reasons[1].startswith("hr.employment E07000991-FM10302-1: its person E07000991-FM10302 was rejected "
+                                 "(message 1; see its reason)")
 
 
 def test_a_message_that_skipped_validation_is_rejected_not_a_traceback(tmp_path):

@@ -15,9 +15,12 @@ from plugshare.adapters.mapping import (
     format_date,
     format_money,
     get_path,
+    id_part,
+    key_of_id_part,
     parse_bool,
     parse_date,
     parse_money,
+    payroll_person_id,
     set_path,
 )
 
@@ -126,6 +129,47 @@ def test_the_loss_rule_keeps_unmapped_fields_in_the_namespace_and_writes_them_ba
     assert back == {**row, "EmpNo": ""}  # EmpNo is the adapter's own to write
 
 
+def test_writing_a_row_names_the_field_that_cannot_be_written_without_repeating_its_value():
+    def strict_date(value):
+        return format_date(value)  # a ValueError quoting the value for anything but ISO 8601
+
+    dob = RecordMap([FieldMap("Forename", "name.given_name", required=True),
+                     FieldMap("DOB", "birth_date", parse_date, strict_date)], namespace="native.test")
+    with pytest.raises(RecordError, match=r"^Forename is empty; the record has no name.given_name$"):
+        dob.to_row({"birth_date": "1990-02-01"})
+    with pytest.raises(RecordError) as caught:
+        dob.to_row({"name": {"given_name": "Ada"}, "birth_date": "01/02/1990"})
+    assert caught.value.reason == ("DOB: the record's birth_date is not a value this field can be written from (a "
+                                   "str); validate the message first")
+    with pytest.raises(RecordError, match=r"^Forename: the record's name.given_name cannot be found"):
+        dob.to_row({"name": "Ada Lane"})
+    with pytest.raises(RecordError, match=r"^Reason: absence reason: 'maternity' has no code"):
+        PERSON.to_row({"name": {"given_name": "Ada", "family_name": "Lane"}, "absences": [{"reason": "maternity"}]})
+
+
+def test_kept_fields_are_written_unless_their_names_clash_as_the_format_matches_them():
+    ada = {"name": {"given_name": "Ada", "family_name": "Lane"}}
+
+    def with_kept(**kept):
+        return {**ada, "extensions": {"native.test": kept}}
+
+    row = PERSON.to_row(with_kept(Ward="N", Flags={"a": True}, Pay="1.00"), apart=["Pay"])
+    assert (row["Ward"], row["Flags"], "Pay" in row) == ("N", '{"a": true}', False)
+
+    def fold(name):
+        return " ".join(name.split()).casefold()
+
+    for kept, clash in [({"Ward": "N", "WARD": "S"}, "'WARD' has the name of the extension 'Ward'"),
+                        ({"surname": "x"}, "'surname' has the name of the field 'Surname'"),
+                        ({"EMPNO": "x"}, "'EMPNO' has the name of the field 'EmpNo'"),  # consumed
+                        ({" ": "x"}, "' ' has a blank name")]:
+        with pytest.raises(RecordError, match=clash):
+            PERSON.to_row(with_kept(**kept), fold=fold)
+    assert PERSON.to_row(with_kept(Ward="N", WARD="S"))["WARD"] == "S"  # names that differ in case are two
+    with pytest.raises(RecordError, match="'Surname' has the name of the field 'Surname'"):
+        PERSON.to_row(with_kept(Surname="x"))  # never in place of a mapped field
+
+
 def test_the_loss_rule_can_reject_instead_naming_the_fields():
     strict = RecordMap(PERSON.fields, namespace="native.test", unmapped="reject")
     with pytest.raises(RecordError, match="LocalFlag"):
@@ -143,3 +187,28 @@ def test_paths_with_list_items():
     assert record == {"assignments": [{}, {"grade": {"code": "SCP 12"}}]}
     assert get_path(record, "assignments.1.grade.code") == "SCP 12"
     assert get_path(record, "assignments.3.grade") is None
+
+
+@pytest.mark.parametrize(("key", "part"), [
+    ("000101", "000101"), ("P-0001.a", "P-0001.a"), ("A B", "A_20B"), ("A_B", "A_5FB"), ("12/345", "12_2F345"),
+    ("A&B", "A_26B"), ("A:B", "A_3AB"), ("Zoë", "Zo_C3_AB"),
+])
+def test_a_key_becomes_an_id_part_with_every_other_character_escaped(key, part):
+    assert id_part(key, "PayId") == part
+    assert key_of_id_part(part) == key
+
+
+@given(st.text(min_size=1, max_size=40), st.text(min_size=1, max_size=40))
+def test_different_keys_never_give_the_same_id_part(first, second):
+    made = id_part(first, "key")
+    assert (made == id_part(second, "key")) == (first == second)
+    assert key_of_id_part(made) == first
+    assert all(char.isascii() and (char.isalnum() or char in "._-") for char in made)
+
+
+def test_a_payroll_id_gives_one_person_id_and_a_blank_or_overlong_one_is_named():
+    assert payroll_person_id("E07000991", "A B", "PayId") == "E07000991-payroll-A_20B"
+    with pytest.raises(RecordError, match="PayId is blank"):
+        payroll_person_id("E07000991", "", "PayId")
+    with pytest.raises(RecordError, match="reference '/+' cannot make a person id"):
+        payroll_person_id("E07000991", "/" * 40, "reference")

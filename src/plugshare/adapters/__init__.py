@@ -8,6 +8,7 @@ plugin through :mod:`plugshare.hookspecs` like any third-party adapter.
 from plugshare.adapters.contract import (
     AS_AT,
     COUNCIL,
+    GARBLED,
     Adapter,
     AdapterError,
     Converted,
@@ -16,8 +17,9 @@ from plugshare.adapters.contract import (
     Position,
     RecordError,
     Rejected,
+    garbled_reason,
 )
 from plugshare.hookspecs import hookimpl
 
-__all__ = ["AS_AT", "COUNCIL", "Adapter", "AdapterError", "Converted", "Option", "Outcome", "Position",
-           "RecordError", "Rejected", "hookimpl"]
+__all__ = ["AS_AT", "COUNCIL", "GARBLED", "Adapter", "AdapterError", "Converted", "Option", "Outcome", "Position",
+           "RecordError", "Rejected", "garbled_reason", "hookimpl"]

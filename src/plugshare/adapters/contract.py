@@ -10,6 +10,7 @@ generators, so memory stays flat whatever the size of the input.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,20 @@ class RecordError(Exception):
         super().__init__(reason)
         self.reason = reason
         self.requirement = requirement
+
+
+#: what a writer's mapping code may raise on a message that skipped validation (a field missing or of
+#: the wrong kind): caught and turned into a Rejected with :func:`garbled_reason`, never a traceback
+GARBLED = (ArithmeticError, AttributeError, KeyError, TypeError, ValueError)
+
+
+def garbled_reason(exc: Exception, needs: str) -> str:
+    """Why a message that skipped validation cannot be written, without the exception's text, which may hold a
+    value (a birth date, an NI number). ``needs`` says what needed the field, e.g. ``"a payment"``."""
+    missing = exc.args[0] if isinstance(exc, KeyError) and exc.args else None
+    what = (f"it has no {missing}" if isinstance(missing, str) and re.fullmatch(r"[a-z_]{1,40}", missing)
+            else f"a value of the wrong kind: {type(exc).__name__}")
+    return f"the message lacks or garbles a field {needs} needs ({what}); validate it first"
 
 
 @dataclass(frozen=True)

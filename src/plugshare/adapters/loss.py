@@ -3,9 +3,12 @@
 The writer reads what it writes for a message back with the reader's own code
 (in memory: no file is read again) and compares: a value of the message that
 the record read back lacks, or holds otherwise, is named by its JSON pointer
-in ``Converted.lost``. Numbers written as text compare by value (``"25.0"``
-is ``"25"``); an empty or false value carries nothing, so it loses nothing; a list item
-found anywhere in the list read back is kept. Where nothing of an object or a
+in ``Converted.lost``. Numbers written as text compare by value when their
+whole-number digits are the same text (``"25.0"`` is ``"25"``, but ``"007"`` is
+not ``"7"``: a dropped leading zero changes a reference); an empty or false
+value that reads back absent, blank or false loses nothing, but one that reads
+back as a value (``false`` as ``true``, a blank text as a text) is named; a list
+item found anywhere in the list read back is kept. Where nothing of an object or a
 list item is kept, the object is named rather than each of its values (but
 the adapter's extensions are named one by one, and there a blank text is a
 value, as a native form kept blank can be). Extensions under other
@@ -19,7 +22,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
+_NUMBER = re.compile(r"(?P<whole>-?[0-9]+)(\.[0-9]+)?")
 
 
 def not_restored(data: dict[str, Any], back: dict[str, Any] | None, namespace: str) -> list[str]:
@@ -43,7 +46,7 @@ def not_restored(data: dict[str, Any], back: dict[str, Any] | None, namespace: s
 
 
 def _missing(value: Any, back: Any, pointer: str) -> list[str]:
-    if _empty(value) or _same(value, back):
+    if _same(value, back) or (_empty(value) and _empty(back)):
         return []
     if isinstance(value, dict) and isinstance(back, dict):
         parts = [(item, _step(pointer, key), back.get(key)) for key, item in value.items()]
@@ -52,20 +55,24 @@ def _missing(value: Any, back: Any, pointer: str) -> list[str]:
                  for index, item in enumerate(value)]
     else:
         return [pointer]
-    found = [(child, _missing(item, other, child)) for item, child, other in parts if not _empty(item)]
+    found = [(child, _missing(item, other, child)) for item, child, other in parts
+             if not (_empty(item) and _empty(other))]
     if found and all(lost == [child] for child, lost in found):  # nothing of it is kept: name it whole
         return [pointer]
     return [lost for _, pointers in found for lost in pointers]
 
 
 def _same(value: Any, back: Any) -> bool:
-    if isinstance(value, str) and isinstance(back, str) and _NUMBER.fullmatch(value) and _NUMBER.fullmatch(back):
-        return Decimal(value) == Decimal(back)
+    """Equal, or number texts of the same value whose whole-number digits are written alike."""
+    if isinstance(value, str) and isinstance(back, str):
+        first, second = _NUMBER.fullmatch(value), _NUMBER.fullmatch(back)
+        if first and second and first["whole"] == second["whole"]:
+            return Decimal(value) == Decimal(back)
     return value == back and isinstance(value, bool) == isinstance(back, bool)
 
 
 def _empty(value: Any) -> bool:
-    """An absent, blank or false value: it carries nothing, so losing it loses nothing."""
+    """An absent, blank or false value: it carries nothing, so losing it (reading back nothing) loses nothing."""
     return value is None or value is False or value in ("", {}, [])
 
 

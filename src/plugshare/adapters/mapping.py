@@ -5,6 +5,8 @@
 - :class:`CodeList` translates vendor codes, and a code with no translation is
   an error naming the code and the list, never a silent default;
 - parsers and formatters for the date and money forms vendors use;
+- :func:`id_part` and :func:`payroll_person_id`: record ids made from native
+  keys reversibly, so that two keys never share an id;
 - the loss rule: a native field that is not mapped is kept in the record's
   extensions under the adapter's namespace (and restored from there when
   writing), or, where the adapter says so, the record is rejected naming it.
@@ -146,6 +148,63 @@ def parse_bool(text: str, field: str) -> bool | None:
     raise RecordError(f"{field}: {text!r} is not yes or no (Y/N, TRUE/FALSE, 1/0)")
 
 
+# --- record ids -------------------------------------------------------------
+
+#: the characters a native key keeps in a record id; every other one is escaped
+_ID_KEPT = re.compile(r"[A-Za-z0-9.-]")
+_ID_ESCAPE = re.compile(r"_([0-9A-F]{2})")
+
+
+def id_part(key: str, field: str) -> str:
+    """A native key (a payroll id, a reference) as part of a record id, reversibly.
+
+    Letters, digits, ``.`` and ``-`` are kept; every other character becomes
+    ``_`` and two upper-case hex digits for each byte of its UTF-8 form: a space
+    is ``_20``, ``/`` is ``_2F``, ``&`` is ``_26`` and ``_`` itself ``_5F``. So
+    ``A B`` and ``A_B`` give ``A_20B`` and ``A_5FB``: two different keys never
+    give the same id, and :func:`key_of_id_part` gives the key back. A blank
+    key is a :class:`RecordError` naming ``field``.
+    """
+    if not key:
+        raise RecordError(f"{field} is blank; a record id cannot be made from it")
+    return "".join(char if _ID_KEPT.fullmatch(char) else "".join(f"_{byte:02X}" for byte in char.encode())
+                   for char in key)
+
+
+def key_of_id_part(part: str) -> str:
+    """The inverse of :func:`id_part`."""
+    data = bytearray()
+    index = 0
+    while index < len(part):
+        escaped = _ID_ESCAPE.match(part, index)
+        if escaped:
+            data.append(int(escaped.group(1), 16))
+            index = escaped.end()
+        elif _ID_KEPT.fullmatch(part[index]):
+            data += part[index].encode()
+            index += 1
+        else:
+            raise ValueError(f"{part!r} is not made by id_part (position {index + 1})")
+    return data.decode()
+
+
+def payroll_person_id(council: str, payroll_id: str, field: str) -> str:
+    """The person id derived from a payroll id, ``<council>-payroll-<id_part(payroll_id)>``.
+
+    Every adapter that knows a person only by their payroll id derives it here, so
+    that the same payroll id gives the same person whichever format it came in
+    (rti-fps from the FPS PayId, bacs18 from the payment reference). An id too
+    long for a record id is a :class:`RecordError` naming ``field``.
+    """
+    from plugshare.models.types import RECORD_ID_PATTERN
+
+    person = f"{council}-payroll-{id_part(payroll_id, field)}"
+    if not re.fullmatch(RECORD_ID_PATTERN, person):
+        raise RecordError(f"{field} {payroll_id!r} cannot make a person id: {person!r} is not a record id (at most "
+                          f"128 letters, digits and . _ : -)")
+    return person
+
+
 # --- code lists -------------------------------------------------------------
 
 
@@ -263,16 +322,55 @@ class RecordMap:
                 {name: str(value) for name, value in leftover.items()})
         return record
 
-    def to_row(self, record: Mapping[str, Any], columns: Sequence[str] | None = None) -> dict[str, str]:
-        """The native row for a canonical record: mapped fields, then fields kept in extensions."""
+    def to_row(self, record: Mapping[str, Any], columns: Sequence[str] | None = None, *,
+               fold: Callable[[str], str] = str, apart: Iterable[str] = ()) -> dict[str, str]:
+        """The native row for a canonical record: mapped fields, then fields kept in extensions.
+
+        A required field with no value is a :class:`RecordError`, and so is a value its path cannot
+        reach (a value on the way is not an object or a list) or its format cannot write, named by the
+        native field (a format that fails other than with a RecordError is not quoted, as its message
+        may hold the value). A kept field is written under its name (text as it
+        is, other values as JSON), except those in ``apart``, which the adapter writes itself; one whose
+        name is blank, or is, once folded by ``fold`` (how the format matches names, e.g. whatever
+        their case), the name of a mapped or consumed field or of another kept field, is a RecordError:
+        the row would not read back as the record.
+        """
+        import json
+
         row: dict[str, str] = {}
         for field in self.fields:
-            value = get_path(record, field.path)
-            row[field.native] = "" if value is None else field.format(value)
-        kept = record.get("extensions", {}).get(self.namespace, {})
-        for name, value in kept.items():
-            if name not in row:
-                row[name] = str(value)
+            try:
+                value = get_path(record, field.path)
+            except (AttributeError, TypeError, ValueError):
+                raise RecordError(f"{field.native}: the record's {field.path} cannot be found (a value on its way is "
+                                  "not an object or a list); validate the message first") from None
+            if value is None:
+                if field.required:
+                    raise RecordError(f"{field.native} is empty; the record has no {field.path}")
+                row[field.native] = ""
+                continue
+            try:
+                row[field.native] = field.format(value)
+            except RecordError as exc:
+                reason = exc.reason if exc.reason.startswith(field.native) else f"{field.native}: {exc.reason}"
+                raise RecordError(reason, exc.requirement) from None
+            except (ArithmeticError, AttributeError, KeyError, TypeError, ValueError):
+                raise RecordError(f"{field.native}: the record's {field.path} is not a value this field can be "
+                                  f"written from (a {type(value).__name__}); validate the message first") from None
+        taken = {fold(name): f"the field {name!r}" for name in (*self.native_fields, *self.consumed)}
+        apart = set(apart)
+        for name, value in record.get("extensions", {}).get(self.namespace, {}).items():
+            if name in apart:
+                continue
+            folded = fold(name)
+            if not folded.strip():
+                raise RecordError(f"the extension {self.namespace} {name!r} has a blank name, which no field can "
+                                  "have; rename it")
+            if folded in taken:
+                raise RecordError(f"the extension {self.namespace} {name!r} has the name of {taken[folded]} (as "
+                                  "the format matches names); rename it so that it cannot be mistaken for it")
+            taken[folded] = f"the extension {name!r}"
+            row[name] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
         if columns is not None:
             return {name: row.get(name, "") for name in columns}
         return row

@@ -107,9 +107,15 @@ only then does a second pass yield one outcome per payment record (contras
 and labels are structure, not records; Position carries the line number).
 Each credit becomes one payroll.bank-account: ``effective_from`` is the
 processing day (the account was paid then; its real start is not in the file),
-``person_id`` is ``<council>-payroll-<reference>`` (spaces as ``_``, ``/`` as
-``:``, ``&`` as ``.``): it names the person only where the reference is the
-payroll id, as this adapter writes it. The ``id`` is ``<council>-bacs-`` and
+``person_id`` is ``<council>-payroll-<reference>``, made by
+``plugshare.adapters.mapping.payroll_person_id`` (letters, digits, ``.`` and
+``-`` as they are, any other character escaped: a space as ``_20``, ``/`` as
+``_2F``, ``&`` as ``_26``, so that different references never give the same
+id): it names the person only where the reference is the payroll id, as this
+adapter writes it, and it is the person id rti-fps derives from the same
+payroll id when that id is in upper case and the BACS character set (Bacs
+holds references in upper case, so ``ab12`` is read as ``AB12``, another
+person id). The ``id`` is ``<council>-bacs-`` and
 a digest of sort code, account number and reference, so that ids never show
 the account number. The file's SUN is kept in extensions
 (``service_user_number``) with the processing day; the labels' housekeeping
@@ -152,7 +158,7 @@ from plugshare.adapters.contract import (
     RecordError,
     Rejected,
 )
-from plugshare.adapters.mapping import CodeList, FieldMap, RecordMap, parse_money
+from plugshare.adapters.mapping import CodeList, FieldMap, RecordMap, parse_money, payroll_person_id
 from plugshare.hookspecs import hookimpl
 
 NAMESPACE = "native.bacs18"
@@ -169,8 +175,6 @@ BANK_ACCOUNT_MAP = RecordMap([
     FieldMap("destination_account", "account_number", required=True),
     FieldMap("destination_name", "account_name", required=True),
 ], namespace=NAMESPACE, consumed=("transaction_type", "transaction_code", "reference"))
-
-_SLUG = str.maketrans({" ": "_", "/": ":", "&": "."})
 
 
 class Bacs18Adapter(Adapter):
@@ -227,7 +231,7 @@ class Bacs18Adapter(Adapter):
         digest = hashlib.sha256(f"{row['destination_sort_code']}|{row['destination_account']}|{reference}"
                                 .encode()).hexdigest()[:20]
         base = {"id": f"{self.council}-bacs-{digest}", "source_ids": [{"scheme": self.key, "value": reference}],
-                "extensions": {}, "person_id": f"{self.council}-payroll-{reference.translate(_SLUG)}",
+                "extensions": {}, "person_id": payroll_person_id(self.council, reference, "reference (65-82)"),
                 "effective_from": day.isoformat()}
         return BANK_ACCOUNT_MAP.to_record(row, base)
 

@@ -16,7 +16,17 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from plugshare.adapters.bacs18 import layout as L
-from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.contract import (
+    GARBLED,
+    Adapter,
+    AdapterError,
+    Converted,
+    Outcome,
+    Position,
+    RecordError,
+    Rejected,
+    garbled_reason,
+)
 from plugshare.adapters.output import NativeOutput
 
 BANK_ACCOUNT, PAYSLIP = "payroll.bank-account", "payroll.payslip"
@@ -47,9 +57,8 @@ class Writer:
                     lost = self._one(message)
                 except RecordError as exc:
                     yield Rejected(position, message, exc.reason, exc.requirement)
-                except (KeyError, TypeError, ValueError) as exc:  # a message that skipped validation
-                    yield Rejected(position, message, f"the message lacks or garbles a field a payment needs "
-                                                      f"({type(exc).__name__}: {exc}); validate it first")
+                except GARBLED as exc:
+                    yield Rejected(position, message, garbled_reason(exc, "a payment"))
                 else:
                     yield Converted(position, [message], lost=lost)
             self._finish()

@@ -230,30 +230,36 @@ Writing
 of the extract date. Messages may come in any order; each is written at once
 as its record (a bill as its ``BIL`` and ``INS`` lines), so the file's order is
 the messages' order. The header is written with the first record: its extract
-date and time are ``as_at`` when given, else the first message's ``time``. The
-trailer's counts and hash totals are accumulated as lines are written and
-written last; with no record at all the file is a header and a zero trailer.
+date and time are ``as_at`` when given, else the ``time`` of the first message
+written (a message rejected before it does not set them). The trailer's
+counts and hash totals are accumulated as lines are written and written last;
+with no record at all the file is a header and a zero trailer.
 Keys come from the ids this adapter makes (``<council>-ctp-``, ``-cta-``,
 ``-ctb-<ref>-<year>-<nn>``, ``-ctpay-``): a message with another id, another
 council, a deletion, more than two liable parties or discounts, parties liable
 for other dates than the account, more than 12 instalments, a percent with
-more than two decimals, text that is not printable ASCII or longer than its
-field, a business rates payment, a non-domestic property, or a refund or
-reversal of 0.00 is rejected with the reason; nothing is cut or replaced.
+more than two decimals (or that is not a percent such as ``12.5``), text that
+is not printable ASCII or longer than its field, a business rates payment, a
+non-domestic property, a refund or reversal of 0.00, or a key in
+``extensions["native.ctax-fixed"]`` that the record type has no field for
+(only the fields the tables above keep in extensions, and the legacy codes
+kept under a field's name, are restored) is rejected with the reason; nothing
+is cut or replaced.
 
 Not supported
 -------------
-Party birth dates, preferred names and correspondence addresses, a
-property address's administrative area (and a country other than GB), source
-ids other than this adapter's, and other namespaces' extensions have no field
-in the extract and are not written. They are reported, never dropped unsaid:
-the lines written for each message are read back in memory with the reader's
-own code, and every value of the message they would not give again (those
-above, and text with spaces at its end, which the reader trims) is listed in
-the outcome's ``lost`` as a JSON pointer, which the conversion reports as not
-written (``/data`` when the lines would not read back at all); extensions of
-other namespaces are reported by the conversion itself. Standard input is not
-read (two passes).
+Party birth dates, preferred names and correspondence addresses, a property
+address's administrative area (and a country other than GB), source ids other
+than this adapter's, and other namespaces' extensions have no field in the
+extract and are not written. (An unknown key in this adapter's own extensions
+is not among them: the message is rejected, above.) These are reported, never
+dropped unsaid: the lines written for each message are read back in memory
+with the reader's own code, and every value of the message they would not give
+again (those above, and text with spaces at its end, which the reader trims)
+is listed in the outcome's ``lost`` as a JSON pointer, which the conversion
+reports as not written (``/data`` when the lines would not read back at all);
+extensions of other namespaces are reported by the conversion itself. Standard
+input is not read (two passes).
 The header's financial year is not kept when reading (it describes the run).
 Blank dates written as spaces are rewritten as zeros, and postcodes
 normalised, so such a file is not rewritten byte for byte.

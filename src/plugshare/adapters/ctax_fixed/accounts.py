@@ -69,7 +69,8 @@ class AccountMapping(MapperBase):
                                   f"title, forename and middle names are blank")
             party = {"organisation_name": names["surname"]}
         else:
-            raise RecordError(f"{title(L.ACCOUNT, f'party_{n}_kind')} is {names['kind']!r}; it is P (a person) or O "
+            kind = "blank" if names["kind"] is None else repr(names["kind"])
+            raise RecordError(f"{title(L.ACCOUNT, f'party_{n}_kind')} is {kind}; it is P (a person) or O "
                               f"(an organisation)")
         liable = {"party": party, "role": role, "liable_from": start}
         if end:

@@ -48,8 +48,17 @@ def percent_text(digits: str) -> str:
     return f"{value:f}"
 
 
+#: a percent as the standard writes it: digits with an optional decimal point, no sign or exponent
+PERCENT = re.compile(r"[0-9]+(\.[0-9]+)?")
+
+
 def percent_digits(value: str, what: str) -> str:
-    hundredths = Decimal(str(value)) * 100
+    """``"25"`` or ``"12.5"`` -> the hundredths the extract holds (``2500``, ``1250``); anything else that
+    cannot be written exactly (not a percent of that form, or more than two decimals) is a RecordError."""
+    if not isinstance(value, str) or not PERCENT.fullmatch(value):
+        raise RecordError(f"{what} percent {value!r} is not a percent such as 25 or 12.5 (digits, with an optional "
+                          f"decimal point)")
+    hundredths = Decimal(value) * 100
     if hundredths != hundredths.to_integral_value():
         raise RecordError(f"{what} {value}% has more than the two decimal places the extract holds")
     return str(int(hundredths))

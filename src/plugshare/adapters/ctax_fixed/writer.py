@@ -1,11 +1,12 @@
 """Writing an extract as the messages arrive: each message is its record(s) at once, nothing is buffered.
 
 The header is written with the first record (its extract time is ``as_at`` when
-given, else the first message's time); the trailer's counts and hash totals are
-accumulated line by line and written at the end. The file is written beside
-the target and moved into place only when complete. Each message's lines are
-read back in memory with the reader's code; what of the message they would
-not give again goes in the outcome's ``lost`` (see :mod:`plugshare.adapters.loss`).
+given, else the time of the first message written: a rejected message does not
+set it); the trailer's counts and hash totals are accumulated line by line and
+written at the end. The file is written beside the target and moved into place
+only when complete. Each message's lines are read back in memory with the
+reader's code; what of the message they would not give again goes in the
+outcome's ``lost`` (see :mod:`plugshare.adapters.loss`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.contract import (
+    GARBLED,
+    Adapter,
+    AdapterError,
+    Converted,
+    Outcome,
+    Position,
+    RecordError,
+    Rejected,
+    garbled_reason,
+)
 from plugshare.adapters.ctax_fixed import layout as L
 from plugshare.adapters.ctax_fixed.base import MESSAGE_TYPES, NAMESPACE
 from plugshare.adapters.ctax_fixed.reader import HASHED, LAYOUT_VERSION
@@ -51,9 +62,8 @@ class Writer:
                     amounts = self._room(lines)
                 except RecordError as exc:
                     yield Rejected(position, message, exc.reason, exc.requirement)
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a message that skipped validation
-                    yield Rejected(position, message, f"the message lacks or garbles a field the extract needs "
-                                                      f"({type(exc).__name__}: {exc}); validate it first")
+                except GARBLED as exc:
+                    yield Rejected(position, message, garbled_reason(exc, "the extract"))
                 else:
                     if self.out is None:
                         self._start(message)

@@ -20,7 +20,9 @@ further row is one record (its position: the file, the record number counting
 data rows, and the line where it starts); rows with no value at all are
 skipped. Spaces at either end of a value are dropped. Dates are ``dd/mm/yyyy``
 (``yyyy-mm-dd`` is read too); ``00/00/0000`` or empty means none. Numbers are
-plain decimals (``0.6081``, ``22.5``). Keys become ids ``<council>-<key>``
+plain decimals (``0.6081``, ``22.5``: digits with an optional point, no
+exponent, ``%`` or thousands separator, at most as many digits as the
+standard's number holds exactly). Keys become ids ``<council>-<key>``
 with ``source_ids`` ``[{"scheme": "hr-csv", "value": <key>}]``; a column naming
 a record of another file (Org Unit Code, Post Number...) becomes its id the
 same way.
@@ -62,8 +64,7 @@ weeks_per_year (39 for term-time staff), Cost Centre; Annual Salary (money
 such as ``24790.00``, ``£24,790`` read too: the standard's employment has no
 salary, so it is checked and kept in the employment's extensions, written back
 as ``24790.00``). An employee with several employments has a row for each;
-rows of one Employee Number that follow each other must agree in their person
-columns.
+all rows of one Employee Number must agree in their person columns.
 
 ``absences.csv`` -> hr.absence: Absence Number* (key), Employee Number*
 person_id, Employment Number* employment_id, Absence Type* (AL annual leave,
@@ -89,11 +90,14 @@ time), any other row one. A row is Rejected, with a reason naming the row's
 key and the column, when it has more or fewer values than the header, a
 required value is empty, a code has no translation, or a date, number, NI
 number, postcode or amount is malformed (dates of birth and NI numbers are
-never repeated in full), or its person columns differ from the previous row's
-for the same Employee Number. A column the layout does not name is kept, with
-its text, in ``extensions["native.hr-csv"]`` under its header name (in
-people.csv, on the employment). Memory holds one line and one row at a time
-(and the previous people.csv row's person).
+never repeated in full), or its person columns differ from those of an
+earlier row for the same Employee Number (the reason names that row's line,
+and the columns when it is the row before). A column the layout does not name
+is kept, with its text, in ``extensions["native.hr-csv"]`` under its header
+name (in people.csv, on the employment). Memory holds one line and one row at
+a time, the previous people.csv row's person, and for each Employee Number a
+digest of its person and its first line (about 150 bytes per employee: some
+15 MB for 100,000).
 
 Writing
 -------
@@ -108,8 +112,15 @@ the person and the employment have come (see :mod:`.writer`). Rejected, with
 the reason: a deletion (a snapshot export lists what exists; it cannot say
 that a record is gone), a message of another council than the option's, an
 id not of the form ``<council>-<key>``, an employment with other than one
-assignment, a value with no code in the export's lists, a person with no
-employment and an employment whose person never comes.
+assignment, a value with no code in the export's lists, an extension under
+``native.hr-csv`` whose name is blank or, whatever its case and spacing, is
+that of a column or of another extra column of the row (a reader could not
+tell them apart), a person with no employment and an employment whose person
+never comes (or was rejected). A person's rows must agree, so a person whose
+details change after their rows are written is rejected (their further rows
+keep the details written), and a person waiting for an employment who is sent
+again with other details is rejected naming the later message, which replaces
+it.
 
 Not carried, and reported: each row written is read back with the reader's
 own code (in memory; no file is read again), and the values of its message

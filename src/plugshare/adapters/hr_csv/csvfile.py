@@ -155,7 +155,18 @@ class CsvOut:
         self.header: tuple[str, ...] | None = None
 
     def write(self, row: dict[str, str]) -> None:
-        """Write one row; an extra column the header does not have is a :class:`RecordError`."""
+        """Write one row; an extra column the header does not have, or two that a reader would take for one
+        column, or one with no name, is a :class:`RecordError`."""
+        names: dict[str, str] = {}
+        for name in row:
+            if not normal(name):
+                raise RecordError(f"an extra column kept in extensions has a blank name, which a header of "
+                                  f"{self.table.file} cannot have; rename it")
+            if normal(name) in names:
+                raise RecordError(f"the columns {names[normal(name)]!r} and {name!r} would be one column to a "
+                                  "reader, which matches names whatever their case and spacing; rename one of the "
+                                  "extensions")
+            names[normal(name)] = name
         if self.header is None:
             self._start(tuple(name for name in row if name not in self.table.columns))
         assert self.header is not None

@@ -1,13 +1,15 @@
 """The four files of an HR flat-file export: their columns, code lists and value forms, as declarations.
 
-Each :class:`Table` names its file, its columns in the order they are written,
-the columns a header must carry, and the :class:`RecordMap` (built per council,
-because keys become ``<council>-<key>`` ids) that maps a row to a canonical
+Each :class:`Table` names its file, what a row of it is, its key column, its
+columns in the order they are written and the columns a header must carry.
+:class:`Maps` holds, for one council (keys become ``<council>-<key>`` ids),
+the :class:`RecordMap` of each kind of record, which maps a row to a canonical
 record and back. See the package docstring for the meaning of every column.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +24,6 @@ from plugshare.adapters.mapping import (
     code,
     format_date,
     parse_date,
-    parse_decimal,
     parse_int,
 )
 from plugshare.identifiers import gss_problem, is_postcode, mask_nino, nino_problem, normalise_nino, normalise_postcode
@@ -81,12 +82,46 @@ def private_date(value: str, field: str) -> str | None:
 
 
 def write_date(value: str) -> str:
-    return format_date(value, DATE_FORM)
+    """An ISO 8601 date -> ``dd/mm/yyyy``; anything else is a :class:`RecordError` quoting it."""
+    try:
+        return format_date(value, DATE_FORM)
+    except (TypeError, ValueError):
+        raise RecordError(f"{value!r} is not a date in the form YYYY-MM-DD") from None
+
+
+def write_private_date(value: str) -> str:
+    """A date of birth -> ``dd/mm/yyyy``; anything else is a :class:`RecordError` that never repeats it."""
+    try:
+        return format_date(value, DATE_FORM)
+    except (TypeError, ValueError):
+        raise RecordError("the value is not a date in the form YYYY-MM-DD (value withheld: personal data)") from None
+
+
+#: the only number form read: digits, with a decimal point and digits after it (no exponent, %, or separators)
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
 
 def number(value: str, field: str) -> float | None:
-    parsed = parse_decimal(value, field)
-    return None if parsed is None else float(parsed)
+    """A plain decimal such as ``0.6081`` or ``22.5`` -> the standard's number (its FTE, hours and durations are
+    JSON numbers); blank -> None.
+
+    Only the form :data:`NUMBER` is read: ``1e3``, ``50%`` or ``1,000`` are errors, not guesses. A number is
+    taken only when the JSON number holds it exactly as written (at most 15 or so significant digits), so
+    that none is changed in passing, nor made infinite.
+    """
+    text = value.strip()
+    if not text:
+        return None
+    if not NUMBER.fullmatch(text):
+        raise RecordError(f"{field}: {text!r} is not a number such as 0.6081 or 37 (digits, with an optional "
+                          "decimal point)")
+    parsed = float(text)
+    shown = f"{text[:20]!r}{'...' if len(text) > 20 else ''}"
+    if not math.isfinite(parsed):
+        raise RecordError(f"{field}: {shown} is too large a number")
+    if Decimal(repr(parsed)) != Decimal(text):
+        raise RecordError(f"{field}: {shown} has more digits than a number in the standard holds exactly")
+    return parsed
 
 
 def write_number(value: Any) -> str:
@@ -96,10 +131,6 @@ def write_number(value: Any) -> str:
     if float(value).is_integer():
         return str(int(value))
     return f"{Decimal(repr(float(value))):f}"
-
-
-def whole_number(value: str, field: str) -> int | None:
-    return parse_int(value, field)
 
 
 def ni_number(value: str, field: str) -> str:
@@ -199,7 +230,7 @@ TABLES = (ORG_UNITS, POSTS, PEOPLE, ABSENCES)
 def _grade(prefix: str = "") -> tuple[FieldMap, ...]:
     return (FieldMap("Pay Scale", f"{prefix}grade.pay_scale", *code(PAY_SCALES)),
             FieldMap("Grade", f"{prefix}grade.code", text(20)),
-            FieldMap("SCP", f"{prefix}grade.spinal_column_point", whole_number))
+            FieldMap("SCP", f"{prefix}grade.spinal_column_point", parse_int))
 
 
 class Maps:
@@ -234,7 +265,7 @@ class Maps:
             FieldMap("Middle Names", "name.middle_names", text(70)),
             FieldMap("Surname", "name.family_name", text(35), required=True),
             FieldMap("Known As", "name.preferred_name", text(35)),
-            FieldMap("Date of Birth", "birth_date", private_date, write_date),
+            FieldMap("Date of Birth", "birth_date", private_date, write_private_date),
             FieldMap("Gender", "legal_sex", *code(GENDERS)),
             FieldMap("NI Number", "ni_number", ni_number),
             FieldMap("Flat", "address.saon", text(100)),

@@ -10,6 +10,17 @@ nothing waits for more than one message; a stream that sends every person
 before any employment (as an API read entity set by entity set does) holds
 the persons, about a kilobyte each, until their employments come.
 
+Every row of one person must carry the same person columns (the reader
+rejects a row that differs), so a person is written once: a digest of the
+person's half of the row is kept for every person written (a
+:class:`~plugshare.adapters.hr_csv.reader.Seen`, about 150 bytes each). The
+same person again is a repeat, written as before; a person whose details
+changed after their rows were written is rejected saying so (their further
+employments are written with the details already written). A person waiting
+for an employment who is sent again with other details is replaced by the
+later message, and is rejected naming it; sent again the same, both are
+written together.
+
 Each row written is read back in memory with the reader's code; what of its
 message it would not give again goes in the outcome's ``lost`` (see
 :mod:`plugshare.adapters.loss`).
@@ -17,13 +28,22 @@ message it would not give again goes in the outcome's ``lost`` (see
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.contract import (
+    GARBLED,
+    Adapter,
+    AdapterError,
+    Converted,
+    Outcome,
+    Position,
+    RecordError,
+    Rejected,
+    garbled_reason,
+)
 from plugshare.adapters.hr_csv.csvfile import CsvOut, normal
 from plugshare.adapters.hr_csv.layout import (
     ABSENCES,
@@ -33,17 +53,17 @@ from plugshare.adapters.hr_csv.layout import (
     POSTS,
     TABLES,
     Maps,
-    Table,
     key_of,
 )
-from plugshare.adapters.hr_csv.reader import Reader
+from plugshare.adapters.hr_csv.reader import Reader, Seen
 from plugshare.adapters.loss import not_restored
-from plugshare.adapters.mapping import RecordMap, get_path, parse_money
+from plugshare.adapters.mapping import parse_money
 
 RECENT_PERSONS = 1000
 TABLE_OF = {"hr.org-unit": ORG_UNITS, "hr.position": POSTS, "hr.person": PEOPLE, "hr.employment": PEOPLE,
             "hr.absence": ABSENCES}
 Pending = tuple[int, dict[str, Any], dict[str, str]]  # message number, message, its half of the row
+Version = tuple[int, dict[str, Any]]  # message number, message: a person message waiting with its half
 
 
 class Writer:
@@ -54,12 +74,16 @@ class Writer:
         self.reader = Reader(adapter)
         self.directory = _directory(target)
         self.files: dict[str, CsvOut] = {}
-        #: person id -> the person waiting for an employment
-        self.persons: dict[str, Pending] = {}
+        #: person id -> the person's half of the row and the messages (one, or repeats) waiting for an employment
+        self.persons: dict[str, tuple[dict[str, str], list[Version]]] = {}
         #: person id -> employments waiting for their person
         self.employments: dict[str, list[Pending]] = {}
         #: person id -> the person's half of the row, for the persons written last
         self.written: OrderedDict[str, dict[str, str]] = OrderedDict()
+        #: every person written: a digest of their half of the row, and the message that first gave it
+        self.seen = Seen()
+        #: person id -> the message number of the person's last rejection, while no version of them is taken
+        self.rejected: dict[str, int] = {}
 
     def run(self, messages: Iterable[dict[str, Any]]) -> Iterator[Outcome]:
         finished = False
@@ -90,16 +114,23 @@ class Writer:
             table = TABLE_OF[kind]
             record_map = {"hr.org-unit": self.maps.org_unit, "hr.position": self.maps.post,
                           "hr.absence": self.maps.absence}[kind]
-            row = {table.key: key_of(self.council, data["id"]), **row_of(record_map, data, table)}
+            row = {table.key: key_of(self.council, data["id"]), **record_map.to_row(data, fold=normal)}
             self.files[table.file].write(row)
         except RecordError as exc:
-            yield Rejected(position, message, _reason(message, exc.reason), exc.requirement)
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a message that skipped validation
-            yield Rejected(position, message, _reason(message, f"the message lacks or garbles a field the export "
-                                                               f"needs ({type(exc).__name__}: {exc}); validate it "
-                                                               "first"))
+            yield self._rejected(position, message, _reason(message, exc.reason), exc.requirement)
+        except GARBLED as exc:
+            yield self._rejected(position, message, _reason(message, garbled_reason(exc, "the export")))
         else:
             yield Converted(position, [message], lost=self._lost(kind, data, row))
+
+    def _rejected(self, position: Position, message: dict[str, Any], reason: str,
+                  requirement: str | None = None) -> Rejected:
+        """A message rejected; a person's rejection is remembered, to tell the employments waiting for them."""
+        if str(message.get("type", "")).endswith("hr.person") and isinstance(message.get("data"), dict):
+            person = message["data"].get("id")
+            if isinstance(person, str) and person not in self.persons and person not in self.seen:
+                self.rejected[person] = position.record
+        return Rejected(position, message, reason, requirement)
 
     def _check(self, message: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         kind = str(message.get("type", "")).removeprefix("uk.plugshare.")
@@ -120,18 +151,38 @@ class Writer:
 
     def _person(self, number: int, message: dict[str, Any], data: dict[str, Any]) -> Iterator[Outcome]:
         person = data["id"]
-        half = {PEOPLE.key: key_of(self.council, person), **row_of(self.maps.person, data, PEOPLE)}
-        if self.written.get(person) == half:  # already on the rows written: a repeat
-            yield self._person_written((number, message, half))
+        half = {PEOPLE.key: key_of(self.council, person), **self.maps.person.to_row(data, fold=normal)}
+        version = (number, message)
+        if person in self.seen:  # their rows are written: the same details again, or changed ones
+            first = self.seen.differs(person, half, number)
+            if first is not None:
+                raise RecordError(f"the person's details differ from those of message {first}, already written on "
+                                  "their people.csv rows, which must all agree: the change is not written (their "
+                                  "further rows keep the details written); send one version of each person")
+            self.rejected.pop(person, None)
+            self._remember(person, half)  # (again: they may have been forgotten since)
+            outcomes = [self._row(half, employment) for employment in self.employments.pop(person, [])]
+            yield self._person_written(half, version)
+            yield from outcomes
             return
-        if person in self.persons:  # a later version of a waiting person replaces it
-            yield self._person_written(self.persons.pop(person))
+        self.rejected.pop(person, None)
+        if person in self.persons:  # already waiting for an employment
+            waiting, versions = self.persons[person]
+            if waiting == half:  # the same again: written with it
+                versions.append(version)
+                return
+            del self.persons[person]
+            for earlier, earlier_message in versions:
+                yield Rejected(Position("messages", earlier), earlier_message, _reason(
+                    earlier_message, f"replaced by message {number}, a later version of the person with other "
+                                     "details, which came before any employment of theirs; only the later one is "
+                                     "written"))
         outcomes = [self._row(half, employment) for employment in self.employments.pop(person, [])]
         if any(isinstance(outcome, Converted) for outcome in outcomes):
-            self._remember(person, half)
-            yield self._person_written((number, message, half))
+            self._remember(person, half, number)
+            yield self._person_written(half, version)
         else:  # no employment yet (or none of their rows could be written): wait for one
-            self.persons[person] = (number, message, half)
+            self.persons[person] = (half, [version])
         yield from outcomes
 
     def _employment(self, number: int, message: dict[str, Any], data: dict[str, Any]) -> Iterator[Outcome]:
@@ -140,18 +191,20 @@ class Writer:
             raise RecordError(f"the employment has {len(assignments)} assignments; a people.csv row carries one "
                               "(the current post): send the employment with its current assignment only")
         half = {"Employment Number": key_of(self.council, data["id"]),
-                **row_of(self.maps.employment, data, PEOPLE)}
+                **self.maps.employment.to_row(data, fold=normal, apart=("Annual Salary",))}
         salary = data.get("extensions", {}).get(NAMESPACE, {}).get("Annual Salary")
         half["Annual Salary"] = "" if salary in (None, "") else parse_money(str(salary), "Annual Salary") or ""
         person = data["person_id"]
         key_of(self.council, person)  # the Employee Number its row will carry
         pending = (number, message, half)
         if person in self.persons:
-            outcome = self._row(self.persons[person][2], pending)
+            person_half, versions = self.persons[person]
+            outcome = self._row(person_half, pending)
             if isinstance(outcome, Converted):
-                waiting = self.persons.pop(person)
-                self._remember(person, waiting[2])
-                yield self._person_written(waiting)
+                del self.persons[person]
+                self._remember(person, person_half, versions[0][0])
+                for version in versions:
+                    yield self._person_written(person_half, version)
             yield outcome
         elif person in self.written:
             self.written.move_to_end(person)
@@ -169,9 +222,9 @@ class Writer:
             return Rejected(position, message, _reason(message, exc.reason), exc.requirement)
         return Converted(position, [message], lost=self._lost("hr.employment", message["data"], row))
 
-    def _person_written(self, person: Pending) -> Converted:
+    def _person_written(self, half: dict[str, str], version: Version) -> Converted:
         """A person on the rows written (their half of the row, as the reader takes it back)."""
-        number, message, half = person
+        number, message = version
         return Converted(Position("messages", number), [message], lost=self._lost("hr.person", message["data"], half))
 
     def _lost(self, kind: str, data: dict[str, Any], row: dict[str, str]) -> list[str]:
@@ -187,53 +240,35 @@ class Writer:
             back = None
         return not_restored(data, back, NAMESPACE)
 
-    def _remember(self, person: str, half: dict[str, str]) -> None:
+    def _remember(self, person: str, half: dict[str, str], number: int | None = None) -> None:
+        """A person written: their half kept for their further employments, and its digest for good."""
+        if number is not None:
+            self.seen.differs(person, half, number)
         self.written[person] = half
         self.written.move_to_end(person)
         while len(self.written) > RECENT_PERSONS:
             self.written.popitem(last=False)
 
     def _unmatched(self) -> Iterator[Outcome]:
-        for person, (number, message, _) in self.persons.items():
-            changed = person in self.written
-            reason = (f"person {person}'s details changed after their people.csv rows were written, and no "
-                      "employment of theirs came after the change; send the person before their employments"
-                      if changed else
-                      f"person {person} has no employment among the messages; people.csv has one row per "
-                      "employment, so a person is written only with an employment")
-            yield Rejected(Position("messages", number), message, reason)
-        for person, waiting in self.employments.items():
-            for number, message, _ in waiting:
-                reason = _reason(message, f"its person {person} is not among the messages (or came more than "
-                                          f"{RECENT_PERSONS} persons earlier); a people.csv row repeats the person's "
-                                          "details, so send the person with their employments")
+        for person, (_, versions) in self.persons.items():
+            reason = (f"person {person} has no employment among the messages that could be written (none came, or "
+                      "each was rejected: see its reason); people.csv has one row per employment, so a person is "
+                      "written only with an employment")
+            for number, message in versions:
                 yield Rejected(Position("messages", number), message, reason)
-
-
-def row_of(record_map: RecordMap, record: dict[str, Any], table: Table) -> dict[str, str]:
-    """The columns of a record: mapped fields, then the extra columns kept in its extensions."""
-    row: dict[str, str] = {}
-    for field in record_map.fields:
-        value = get_path(record, field.path)
-        if value is None:
-            if field.required:
-                raise RecordError(f"{field.native} is empty; the record has no {field.path}")
-            row[field.native] = ""
-            continue
-        try:
-            row[field.native] = field.format(value)
-        except RecordError as exc:
-            reason = exc.reason if exc.reason.startswith(field.native) else f"{field.native}: {exc.reason}"
-            raise RecordError(reason, exc.requirement) from None
-    documented = {normal(column) for column in table.columns}
-    for name, value in record.get("extensions", {}).get(NAMESPACE, {}).items():
-        if name == "Annual Salary" and table is PEOPLE:
-            continue
-        if normal(name) in documented:
-            raise RecordError(f"the extension {NAMESPACE} {name!r} has the name of a column of {table.file}; "
-                              "rename it so that it cannot be mistaken for that column")
-        row[name] = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    return row
+        for person, waiting in self.employments.items():
+            if person in self.rejected:
+                why = (f"its person {person} was rejected (message {self.rejected[person]}; see its reason), and a "
+                       "people.csv row repeats the person's details: correct the person and send both again")
+            elif person in self.seen:
+                why = (f"its person {person} was written more than {RECENT_PERSONS} persons earlier and did not "
+                       "come again after it; a people.csv row repeats the person's details, so send the person "
+                       "again before it")
+            else:
+                why = (f"its person {person} is not among the messages; a people.csv row repeats the person's "
+                       "details, so send the person with their employments")
+            for number, message, _ in waiting:
+                yield Rejected(Position("messages", number), message, _reason(message, why))
 
 
 def _reason(message: dict[str, Any], reason: str) -> str:

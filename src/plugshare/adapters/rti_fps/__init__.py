@@ -34,10 +34,13 @@ of HMRC's guidance it says so.
 Employee -> canonical (one native record, three messages)
 ----------------------------------------------------------
 Ids come from ``Employment/PayId`` (required here, though optional in the
-XSD: the standard's payslip needs the payroll id): ``<council>-payroll-<PayId>``
-(spaces as ``_``, ``/`` as ``:``, ``&`` as ``.``, any other character outside
-``A-Z a-z 0-9 . _ : -`` as ``_``), the same person id bacs18 derives from the
-payment reference.
+XSD: the standard's payslip needs the payroll id): ``<council>-payroll-<PayId>``,
+made by ``plugshare.adapters.mapping.payroll_person_id``: letters, digits, ``.``
+and ``-`` as they are, every other character escaped (a space as ``_20``, ``/``
+as ``_2F``, ``_`` as ``_5F``), so that two PayIds never give the same ids. It is
+the person id bacs18 derives from a payment reference holding the same payroll
+id, where Bacs can carry that id (upper case and the BACS character set: Bacs
+upper-cases references, so PayId ``ab12`` and reference ``AB12`` are two people).
 
 **hr.person** (``id`` as above, ``source_ids`` ``[{rti-fps, PayId}]``):
 ``EmployeeDetails/NINO`` ni_number (optional; checked, never repeated in a
@@ -56,8 +59,9 @@ whole in extensions and the person has no address.
 payment's tax code, ``effective_from`` the payment date (the FPS shows the code
 operated then, not when it began), ``ni_letter`` the letter of the last
 ``NIlettersAndValues`` with NI-able earnings in the period (else the last),
-``Starter/StartDec`` starter_declaration, and the plans of the payment's loans
-as student_loan_plans.
+``Starter/StartDec`` starter_declaration (kept with the Starter on the payslip
+when no tax details are made), and the plans of the payment's loans as
+student_loan_plans.
 
 **payroll.payslip** (``<person id>-<year>-<PayFreq>-<period>-<YYYYMMDD>``;
 ``pay_run_id`` ``<council>-payrun-<year>-<PayFreq>-<period>-<YYYYMMDD>``, a run
@@ -110,9 +114,11 @@ instance). So gross_pay = T + P + U and net_pay = A + U - R - D, to the penny.
 ``year_to_date`` from ``FiguresToDate``: taxable_pay ``TaxablePay``,
 tax_deducted ``TotalTax``, student_loan ``StudentLoansTD`` + ``PostgradLoansTD``,
 employee_pension ``EmpeePenContribnsPaidYTD`` + ``EmpeePenContribnsNotPaidYTD``,
-gross_pay taxable pay plus pension paid to date (the FPS has no gross to date),
-employee_ni and employer_ni the sums over the letters of ``EmpeeContribnsYTD``
-and ``TotalEmpNICYTD`` less it.
+gross_pay ``TaxablePay`` + ``EmpeePenContribnsPaidYTD`` to date + this period's
+U, employee_ni and employer_ni the sums over the letters of
+``EmpeeContribnsYTD`` and ``TotalEmpNICYTD`` less it. The FPS has no gross pay to
+date and gives NonTaxOrNICPmt for the period only, so gross_pay to date
+under-counts by the payments not subject to tax or NICs of earlier periods.
 
 Kept, rejected, safety
 ----------------------
@@ -121,17 +127,23 @@ Every element the mapping does not take is kept in extensions
 the person and ``Employment/...`` on the payslip: text as a string, an element
 with attributes or children as ``{"attributes", "text", "children": [[name,
 value]]}``, a repeated one as a list. Kept besides: ``EmpRefs/*`` on each
-payslip, the figures the standard holds only summed
-(``FiguresToDate/PostgradLoansTD`` and ``EmpeePenContribnsNotPaidYTD`` when not
-zero, to split the sums again), ``Starter/StartDate``, and ``Payment/MonthNo``
-for an IO or IR payment dated by month. The GovTalk header, the IRheader
+payslip; the parts of each sum to date (``FiguresToDate/StudentLoansTD`` and
+``PostgradLoansTD``; ``EmpeePenContribnsPaidYTD`` and
+``EmpeePenContribnsNotPaidYTD``), those given, as given, when the payslip's
+loans and pension lines would not split the sum so again (see Writing), zeros
+included; the Payment figures ``NonTaxOrNICPmt``, ``DednsFromNetPay``,
+``EmpeePenContribnsPaid`` and ``EmpeePenContribnsNotPaid`` when given as zero
+(they make no line); ``Starter/StartDate``; and ``Payment/MonthNo`` for an IO or
+IR payment dated by month. The GovTalk header, the IRheader
 (including any ``IRmark``, not verified) and ``FinalSubmission`` describe the
 transmission, not an employee, and are not kept.
 
 An Employee is Rejected, naming the element, for: a missing required element
 (``PayId``, ``Name/Sur``, ``Fore``, ``BirthDate``, ``Gender``, ``FiguresToDate``,
 ``Payment`` and its required figures), an element repeated that may appear once,
-an attribute the FPS does not define, an element from another namespace, an
+an attribute the FPS does not define (on any element the mapping takes: those
+holding others have none), text beside the elements of one that holds others,
+an element from another namespace, an
 unknown code (PayFreq, HoursWorked, Gender, StartDec, PlanType, TaxRegime), a
 tax code that does not exist under its regime, a bad NI number, date,
 postcode, amount, period or character, a WeekNo for a monthly frequency, one
@@ -139,13 +151,20 @@ NI letter twice, or NI letters in a tax year the reference data has no NI
 thresholds for (the period's buckets cannot then be derived; the reason names
 the year). The native record in the quarantine is the Employee's XML
 with ``NINO`` and ``BirthDate`` masked; the position gives the line of its
-``<Employee>`` in the file. The whole file is refused (AdapterError) when it is
-not well-formed XML (with the line and column), is not an FPS, has an unknown
-namespace, EmpRefs or RelatedTaxYear that are missing, malformed or contradict
-the IRheader or the namespace, or no Employee. The file is parsed with
-defusedxml's ``iterparse``, a line at a time, employee by employee, each
-Employee removed from the tree once mapped; a DOCTYPE is refused before any
-entity is expanded or fetched ("the file declares XML entities (a DTD)...").
+``<Employee>`` in the file. The whole file is refused (AdapterError), naming the
+line, when it is not well-formed XML (with the line and column), is not an FPS,
+has an unknown namespace, EmpRefs or RelatedTaxYear that are missing, malformed
+(an attribute or a repeated EmpRefs part included) or contradict the IRheader
+or the namespace, no Employee, an ``Employee``
+anywhere but directly in the FullPaymentSubmission, or in the GovTalkMessage
+(EnvelopeVersion, Header, GovTalkDetails, Body), its Body (IRenvelope), the
+IRenvelope (IRheader, FullPaymentSubmission) or the FullPaymentSubmission
+(EmpRefs, RelatedTaxYear, Employee, FinalSubmission) an element that is not one
+of its parts or not in its namespace: nothing in them is left unread. The file
+is parsed with defusedxml's ``iterparse``, a line at a time, employee by
+employee, each Employee removed from the tree once mapped; a DOCTYPE is refused
+before any entity is expanded or fetched ("the file declares XML entities (a
+DTD)...").
 
 Writing (hr.person, payroll.tax-details, payroll.payslip)
 ---------------------------------------------------------
@@ -154,23 +173,36 @@ Each payslip becomes one Employee, written at once, with the hr.person
 came before it in the stream: those wait in a buffer of at most
 ``max_pending`` messages (default 1000), the oldest unused leaving first with
 a Rejected outcome; their outcome is given when a payslip uses them (a later
-version of the same record replaces an earlier one), so outcomes may come out
-of stream order, each with its message's number. The inverse of reading: T,
-X, loans and NI from their fields; P from pension deductions and
+version of the same record replaces an earlier one; an earlier one that no
+payslip used is Rejected, naming the message that replaced it), so outcomes
+may come out of stream order, each with its message's number. The inverse of
+reading: T, X, loans and NI from their fields; P from pension deductions and
 ``FPS-PEN-NPA``; R from ``FPS-PEN-RAS``; U from ``FPS-NONTAX`` earnings; D from
 every other deduction that is not statutory, pension, salary_sacrifice or
-``FPS-ADJ``; A = net_pay - U + R + D. Optional figures are written when their
-lines exist or, to date, when not zero. Each ni entry gives its letter's
+``FPS-ADJ``; A = net_pay - U + R + D. Optional Payment figures are written when
+their lines exist or the payslip keeps them given as zero. Each sum to date is
+written as its two FPS parts: as the payslip keeps them when they still add up
+to it; else wholly to the part the payslip's lines name (student loan plans,
+the tax details' too, against the postgraduate loan; pension deductions and
+``FPS-PEN-NPA`` against ``FPS-PEN-RAS``), and a sum of zero as neither part;
+where the lines name both parts or neither and the sum is not zero, the
+payslip is Rejected rather than a split guessed for HMRC. A ``Starter`` is
+written only from the payslip's kept ``Employment/Starter/*``, with the tax
+details' starter_declaration as StartDec: a declaration alone gives no start
+date, and is named in the tax details' ``lost``. Each ni entry gives its letter's
 ``GrossEarningsForNICsInPd`` (nicable_pay), ``EmpeeContribnsInPd`` and
 ``TotalEmpNICInPd`` (employee plus employer contribution), and from
 year_to_date every ``...YTD`` figure; its period buckets are not written, the
 FPS having no place for them (reading derives them again, and period buckets
-that differ from the derived ones are named in ``lost``). The envelope is written with the first employee: its tax year
-names the namespace, the PAYE scheme comes from ``paye_reference`` and
-``accounts_office_reference`` or the first payslip's kept EmpRefs, PeriodEnd
-from ``period_end`` or its payment date; a payslip of another year or scheme
-is Rejected. A payslip sent twice is written twice: no id is remembered
-beyond the buffer. The GovTalk header carries Class, Qualifier, Function and
+that differ from the derived ones are named in ``lost``). The envelope is
+written with the first employee: its tax year names the namespace, the PAYE
+scheme comes from ``paye_reference`` and ``accounts_office_reference`` alone
+(no kept ECON, COTAXRef or SAUTR is written with them: reading back, kept
+EmpRefs that differ from them are named lost) or else from the first payslip's kept
+EmpRefs, PeriodEnd from ``period_end`` or its payment date; a payslip of
+another year, or without those options of another scheme, is Rejected. A
+payslip sent twice is written twice: no id is remembered beyond the buffer.
+The GovTalk header carries Class, Qualifier, Function and
 Transformation; SenderDetails, ChannelRouting and the IRmark are left to the
 software that submits the file to HMRC. Each Employee is read back in memory
 before it is written: one that would not read back is Rejected, and each
@@ -179,8 +211,10 @@ message's outcome names in ``lost`` the values reading back would not give
 the ``FPS-`` lines, pension memberships, preferred names...), which the
 conversion reports. Written in this adapter's canonical
 form (``document.py``), an FPS read and written again is byte for byte the
-same when it was in that form; any FPS read, written and read again gives the
-same messages.
+same when it was in that form, but for empty elements the mapping takes (an
+empty ``NINO``, ``Ttl``, ``Fore``, ``Line``, ``UKPostcode`` or optional figure
+carries no value, so it is neither kept nor named lost, and is not written
+again); any FPS read, written and read again gives the same messages.
 
 Rejected when writing: deletions, a payslip without its hr.person before it, a
 person without birth_date or legal_sex, or with neither NI number nor
@@ -188,8 +222,9 @@ address, a name or address line the FPS cannot hold (named), a foreign
 address, more than four address lines, a tax year this adapter has no
 namespace for, no hours_band, a loan in pence, an ni entry without
 year_to_date or nicable_pay (the FPS needs each letter's figures to date and
-its NICable pay in the period), a message of another council; and at the end any person
-or tax details no payslip used.
+its NICable pay in the period), a sum to date its lines cannot split (above), a
+message of another council; and at the end any person or tax details no payslip
+used (with the reason of the payslip that could not use them, if one came).
 
 Not supported: writing a person's preferred name, email or phone (an FPS has
 no place for them), the EPS and other RTI messages, verifying or computing

@@ -19,6 +19,7 @@ from typing import Any
 
 from plugshare import refdata
 from plugshare.adapters.contract import RecordError
+from plugshare.adapters.mapping import payroll_person_id
 from plugshare.adapters.rti_fps import schema as S
 from plugshare.adapters.rti_fps.document import encode, local
 from plugshare.adapters.rti_fps.reader import Submission
@@ -48,7 +49,13 @@ NI_AMOUNTS = ("GrossEarningsForNICsInPd", "GrossEarningsForNICsYTD", "AtLELYTD",
               "TotalEmpNICInPd", "TotalEmpNICYTD", "EmpeeContribnsInPd", "EmpeeContribnsYTD")
 #: the FPS's earnings buckets, all for the year to date: ni[].year_to_date's fields
 NI_BUCKETS = {"AtLELYTD": "earnings_at_lel", "LELtoPTYTD": "earnings_lel_to_pt", "PTtoUELYTD": "earnings_pt_to_uel"}
-_SLUG = str.maketrans({" ": "_", "/": ":", "&": "."})
+#: the figures to date the standard holds summed: (year_to_date field, the part for student loans or net pay
+#: arrangement pension, the part for postgraduate loans or relief at source pension)
+SPLITS = (("student_loan", "StudentLoansTD", "PostgradLoansTD"),
+          ("employee_pension", "EmpeePenContribnsPaidYTD", "EmpeePenContribnsNotPaidYTD"))
+WHOLE_POUNDS = frozenset({"StudentLoansTD", "PostgradLoansTD"})
+#: Payment figures that make a line only when not zero: one given as zero is kept, to be written again
+OPTIONAL_FIGURES = ("NonTaxOrNICPmt", "DednsFromNetPay", "EmpeePenContribnsPaid", "EmpeePenContribnsNotPaid")
 _NUMBERED_LINE = re.compile(r"([0-9]+[A-Za-z]?(?:-[0-9]+[A-Za-z]?)?) (.+)")
 
 
@@ -56,11 +63,36 @@ def text(amount: Decimal) -> str:
     return f"{amount.quantize(ZERO):f}"
 
 
+def split_to_date(total: Decimal, first: str, second: str, has_first: bool,
+                  has_second: bool) -> dict[str, Decimal] | None:
+    """How a summed figure to date is written as its two FPS parts when nothing kept says otherwise.
+
+    ``has_first`` and ``has_second`` say whether the payslip has lines (or, for loans, plans) of each part.
+    A sum of zero is written as neither part; any other goes wholly to the one part that has lines. None
+    when the lines do not tell: both parts have them, or neither has.
+    """
+    if not total:
+        return {}
+    if has_first != has_second:
+        return {first if has_first else second: total}
+    return None
+
+
 class Parts:
-    """The children of one element, taken by name; those not taken are kept under their path."""
+    """The children of one element, taken by name; those not taken are kept under their path.
+
+    The element itself is taken, so it may hold neither attributes (the FPS defines none on the elements
+    that hold others) nor text besides its children: either would otherwise be left unread.
+    """
 
     def __init__(self, element: ET.Element, path: str, namespace: str, kept: dict[str, Any]):
         self.path, self.namespace, self.kept = path, namespace, kept
+        where = path or "Employee"
+        if element.attrib:
+            stray = local(next(iter(element.attrib)))[1]
+            raise RecordError(f"{where} has attribute {stray}, which the FPS does not define for it")
+        if (element.text or "").strip() or any((child.tail or "").strip() for child in element):
+            raise RecordError(f"{where} holds text where the FPS has elements only")
         self.children: list[tuple[str, ET.Element]] = []
         for child in element:
             child_namespace, name = local(child.tag)
@@ -166,12 +198,14 @@ def read_employee(element: ET.Element, submission: Submission, council: str) -> 
     if twice:
         raise RecordError(f"NI letter {twice[0]} has two NIlettersAndValues; each letter appears once in an "
                           f"Employment")
-    year_to_date = _figures_to_date(figures, ni)
+    year_to_date = _figures_to_date(figures, ni, slip)
     person = _person(Parts(details, "EmployeeDetails", namespace, person_kept), ids, pay_id)
     payslip = _payslip(slip, ni, year_to_date, ids, pay_id, submission.tax_year)
     messages = [(PERSON, _with_extensions(person, person_kept))]
     if ni:
         messages.append((TAX_DETAILS, _tax_details(slip, ni, declaration, ids, submission.tax_year)))
+    elif declaration:  # no tax details carry it: kept with the Starter
+        slip_kept["Employment/Starter/StartDec"] = S.STARTER_DECLARATIONS.to_native(declaration)
     messages.append((PAYSLIP, _with_extensions(payslip, slip_kept)))
     return messages
 
@@ -183,8 +217,7 @@ def _with_extensions(record: dict[str, Any], kept: dict[str, Any]) -> dict[str, 
 
 
 def _ids(council: str, pay_id: str, tax_year: str, slip: dict[str, Any]) -> Ids:
-    slug = re.sub(r"[^A-Za-z0-9._:-]", "_", pay_id.translate(_SLUG))
-    person = f"{council}-payroll-{slug}"
+    person = payroll_person_id(council, pay_id, "Employment/PayId")
     run = f"{tax_year}-{slip['pay_frequency']}-{slip['period_number']:02d}-{slip['payment_date'].replace('-', '')}"
     ids = Ids(person, f"{person}-employment", f"{person}-tax-{tax_year}", f"{person}-{run}",
               f"{council}-payrun-{run}")
@@ -317,6 +350,9 @@ def _payment(payment: Parts, tax_year: str) -> dict[str, Any]:
     for required in ("TaxablePay", "PayAfterStatDedns", "TaxDeductedOrRefunded"):
         if figures[required] is None:
             raise RecordError(f"Employment/Payment/{required} is missing; the FPS requires it")
+    for name in OPTIONAL_FIGURES:
+        if figures[name] is not None and not figures[name]:  # given as zero: no line is made for it
+            payment.keep(name, text(figures[name]))
     slip = {"pay_frequency": frequency, "period_number": period,
             "periods_covered": S.number(payment.text("PeriodsCovered", required=True),
                                         "Employment/Payment/PeriodsCovered", 1, 56),
@@ -348,21 +384,31 @@ def _ni(values: Parts, slip: dict[str, Any], thresholds: dict[str, dict[str, Dec
                              "employer_contribution": text(amounts["TotalEmpNICYTD"] - employee_ytd)}}
 
 
-def _figures_to_date(figures: Parts, ni: list[dict[str, Any]]) -> dict[str, str]:
+def _figures_to_date(figures: Parts, ni: list[dict[str, Any]], slip: dict[str, Any]) -> dict[str, str]:
+    """FiguresToDate -> year_to_date; the parts of a summed figure are kept when the lines would not split it so."""
     taxable = figures.money("TaxablePay", required=True)
     tax = figures.money("TotalTax", required=True)
-    loans = figures.money("StudentLoansTD", whole=True) or ZERO
-    postgraduate = figures.money("PostgradLoansTD", whole=True) or ZERO
-    paid = figures.money("EmpeePenContribnsPaidYTD") or ZERO
-    not_paid = figures.money("EmpeePenContribnsNotPaidYTD") or ZERO
-    for name, value in (("PostgradLoansTD", postgraduate), ("EmpeePenContribnsNotPaidYTD", not_paid)):
-        if value:  # the standard holds these summed: the part is kept to split them again
-            figures.keep(name, text(value))
+    given = {name: figures.money(name, whole=name in WHOLE_POUNDS)
+             for _, first, second in SPLITS for name in (first, second)}
+    plans = [loan["plan"] for loan in slip["student_loans"]]
+    f = slip["figures"]
+    lines = {"student_loan": (any(plan != "PGL" for plan in plans), "PGL" in plans),
+             "employee_pension": (bool(f["EmpeePenContribnsPaid"]), bool(f["EmpeePenContribnsNotPaid"]))}
+    sums = {}
+    for field, first, second in SPLITS:
+        present = {name: given[name] for name in (first, second) if given[name] is not None}
+        sums[field] = sum(present.values(), ZERO)
+        if split_to_date(sums[field], first, second, *lines[field]) != present:
+            for name, value in present.items():  # the standard holds the sum: the parts are kept to split it again
+                figures.keep(name, text(value))
     figures.keep_rest()
-    return {"gross_pay": text(taxable + paid), "taxable_pay": text(taxable), "tax_deducted": text(tax),
+    # the FPS has no gross pay to date: taxable pay and net pay arrangement pension to date, and the period's
+    # payments not subject to tax or NICs (earlier periods' are not in the FPS)
+    gross = taxable + (given["EmpeePenContribnsPaidYTD"] or ZERO) + (f["NonTaxOrNICPmt"] or ZERO)
+    return {"gross_pay": text(gross), "taxable_pay": text(taxable), "tax_deducted": text(tax),
             "employee_ni": text(sum((Decimal(entry["year_to_date"]["employee_contribution"]) for entry in ni), ZERO)),
             "employer_ni": text(sum((Decimal(entry["year_to_date"]["employer_contribution"]) for entry in ni), ZERO)),
-            "student_loan": text(loans + postgraduate), "employee_pension": text(paid + not_paid)}
+            "student_loan": text(sums["student_loan"]), "employee_pension": text(sums["employee_pension"])}
 
 
 # --- the payslip and tax details ----------------------------------------------------------------

@@ -70,9 +70,9 @@ def employee(person: dict[str, Any], tax: dict[str, Any] | None, slip: dict[str,
     extensions = kept(slip)
     details = _details(person)
     employment = Node("Employment", children=assemble("Employment", [
-        *_starter(slip, tax, extensions),
+        *_starter(tax, extensions),
         leaf("PayId", S.text_of(slip["payroll_id"], "payroll_id (PayId)", S.PAY_ID, "PayId")),
-        Node("FiguresToDate", children=_figures_to_date(slip, extensions)),
+        Node("FiguresToDate", children=_figures_to_date(slip, tax, extensions)),
         Node("Payment", children=_payment(slip, extensions)),
         *_ni(slip, extensions),
     ], extensions, handled=("Starter", "PayId", "FiguresToDate", "Payment", "NIlettersAndValues")))
@@ -132,17 +132,23 @@ def _address(address: dict[str, Any], who: str) -> list[Node]:
 # --- Employment -------------------------------------------------------------------------------------
 
 
-def _starter(slip: dict[str, Any], tax: dict[str, Any] | None, extensions: Mapping[str, Any]) -> list[Node]:
-    declaration = (tax or {}).get("starter_declaration")
-    start = extensions.get("Employment/Starter/StartDate") or (tax["effective_from"] if declaration else None)
-    if not start and not any(key.startswith("Employment/Starter/") for key in extensions):
+def _starter(tax: dict[str, Any] | None, extensions: Mapping[str, Any]) -> list[Node]:
+    """The Starter the payslip keeps (read from an FPS), with the tax details' starter declaration.
+
+    A payment is a starter's only when the payslip says so: a starter declaration on the tax details alone
+    gives no start date, and is not written (reading back, it is named lost).
+    """
+    if not any(key.startswith("Employment/Starter/") for key in extensions):
         return []
+    start = extensions.get("Employment/Starter/StartDate")
     if not start:
         raise RecordError("the payslip keeps starter details but no Employment/Starter/StartDate")
+    declaration = (tax or {}).get("starter_declaration")
     nodes = [leaf("StartDate", S.date(str(start), "Employment/Starter/StartDate"))]
-    if declaration:
+    if declaration:  # the tax details' declaration, else the one kept with the Starter
         nodes.append(leaf("StartDec", S.STARTER_DECLARATIONS.to_native(declaration)))
-    return [Node("Starter", children=assemble("Employment/Starter", nodes, extensions, handled=("StartDec",)))]
+    return [Node("Starter", children=assemble("Employment/Starter", nodes, extensions,
+                                              handled=("StartDec",) if declaration else ()))]
 
 
 def _sum(lines: list[dict[str, Any]], chosen) -> Decimal:
@@ -207,12 +213,13 @@ def _payment(slip: dict[str, Any], extensions: Mapping[str, Any]) -> list[Node]:
              leaf("HoursWorked", S.HOURS_BANDS.to_native(slip["hours_band"])),
              Node("TaxCode", code["code"], attributes=attributes),
              amount("TaxablePay", slip["taxable_pay"], f"{where} taxable_pay (TaxablePay)")]
+    given = {name: present[name] or f"Employment/Payment/{name}" in extensions for name in E.OPTIONAL_FIGURES}
     for name in ("NonTaxOrNICPmt", "DednsFromNetPay"):
-        if present[name]:
+        if given[name]:  # its lines, or a zero kept as given
             nodes.append(amount(name, figures[name], f"{where} lines giving {name}"))
     nodes.append(amount("PayAfterStatDedns", figures["PayAfterStatDedns"], f"{where} PayAfterStatDedns"))
     for name in ("EmpeePenContribnsPaid", "EmpeePenContribnsNotPaid"):
-        if present[name]:
+        if given[name]:
             nodes.append(amount(name, figures[name], f"{where} lines giving {name}"))
     for loan in slip.get("student_loans", []):
         if loan["plan"] == "PGL":
@@ -225,25 +232,41 @@ def _payment(slip: dict[str, Any], extensions: Mapping[str, Any]) -> list[Node]:
     return assemble("Employment/Payment", nodes, extensions, PAYMENT_MAPPED)
 
 
-def _figures_to_date(slip: dict[str, Any], extensions: Mapping[str, Any]) -> list[Node]:
+def _figures_to_date(slip: dict[str, Any], tax: dict[str, Any] | None, extensions: Mapping[str, Any]) -> list[Node]:
+    """FiguresToDate; each summed figure to date is split into its FPS parts as kept, else by the lines.
+
+    The parts kept when the payslip was read from an FPS split the sum again when they still add up to it;
+    otherwise the payslip's lines tell the part (student loan plans, also the tax details', against the
+    postgraduate loan; net pay arrangement pension against relief at source). Where they cannot tell, the
+    payslip is rejected: a guessed split would report wrong figures to HMRC.
+    """
     ytd = slip["year_to_date"]
-    loans = slip.get("student_loans", [])
-    postgraduate = Decimal(extensions.get("Employment/FiguresToDate/PostgradLoansTD", "0.00"))
-    not_paid = Decimal(extensions.get("Employment/FiguresToDate/EmpeePenContribnsNotPaidYTD", "0.00"))
-    student = Decimal(ytd.get("student_loan", "0.00")) - postgraduate
-    paid = Decimal(ytd.get("employee_pension", "0.00")) - not_paid
+    plans = {loan["plan"] for loan in slip.get("student_loans", [])} | set((tax or {}).get("student_loan_plans", []))
     present = _payment_figures(slip)["present"]
+    lines = {"student_loan": (bool(plans - {"PGL"}), "PGL" in plans),
+             "employee_pension": (present["EmpeePenContribnsPaid"], present["EmpeePenContribnsNotPaid"])}
     nodes = [amount("TaxablePay", ytd["taxable_pay"], "year_to_date.taxable_pay"),
              amount("TotalTax", ytd["tax_deducted"], "year_to_date.tax_deducted")]
-    for name, value, shown, whole in (
-            ("StudentLoansTD", student, any(loan["plan"] != "PGL" for loan in loans), True),
-            ("PostgradLoansTD", postgraduate, any(loan["plan"] == "PGL" for loan in loans), True),
-            ("EmpeePenContribnsPaidYTD", paid, present["EmpeePenContribnsPaid"], False),
-            ("EmpeePenContribnsNotPaidYTD", not_paid, present["EmpeePenContribnsNotPaid"], False)):
-        if value or shown:
-            nodes.append(amount(name, value, f"year_to_date ({name})", whole=whole))
+    for field, first, second in E.SPLITS:
+        total = Decimal(ytd.get(field, "0.00"))
+        kept_parts = {name: Decimal(str(extensions[f"Employment/FiguresToDate/{name}"])) for name in (first, second)
+                      if f"Employment/FiguresToDate/{name}" in extensions}
+        split = (kept_parts if kept_parts and sum(kept_parts.values(), ZERO) == total
+                 else E.split_to_date(total, first, second, *lines[field]))
+        if split is None:
+            raise RecordError(_unsplit(field, first, second, total))
+        nodes += [amount(name, split[name], f"year_to_date.{field} ({name})", whole=name in E.WHOLE_POUNDS)
+                  for name in (first, second) if name in split]
     return assemble("Employment/FiguresToDate", nodes, extensions, handled=(
         "StudentLoansTD", "PostgradLoansTD", "EmpeePenContribnsPaidYTD", "EmpeePenContribnsNotPaidYTD"))
+
+
+def _unsplit(field: str, first: str, second: str, total: Decimal) -> str:
+    what = ("student loan plans (its own and its tax details') and the postgraduate loan (PGL)"
+            if field == "student_loan" else "net pay arrangement pension and relief at source (FPS-PEN-RAS)")
+    return (f"year_to_date.{field} {total:f} cannot be split into the FPS's {first} and {second}: the payslip "
+            f"names both or neither of {what}, and keeps no split that adds up to it (extensions {NAMESPACE} "
+            f"Employment/FiguresToDate/{first} and {second}, as reading an FPS keeps them); give the split there")
 
 
 def _ni(slip: dict[str, Any], extensions: Mapping[str, Any]) -> list[Node]:

@@ -4,7 +4,10 @@ Only one Employee element is held at a time: when it ends it is handed to the
 caller and then removed from the tree, as is every other part of the
 submission once read, so memory stays flat for any number of employees.
 Whole-document problems (not an FPS, an unknown namespace, references that
-contradict each other) raise :class:`AdapterError`.
+contradict each other, an Employee outside the FullPaymentSubmission, an element
+in one of the containers that is not one of its parts) raise
+:class:`AdapterError` naming the line, so that nothing in the submission is
+left unread.
 """
 
 from __future__ import annotations
@@ -17,8 +20,19 @@ from plugshare.adapters.contract import AdapterError, RecordError
 from plugshare.adapters.rti_fps import schema as S
 from plugshare.adapters.rti_fps.document import events, local
 
-#: elements whose children are parts of the submission, removed from the tree once read
-CONTAINERS = frozenset({"GovTalkMessage", "Body", "IRenvelope", "FullPaymentSubmission"})
+#: the containers of the submission, by their path from the root, and the parts each holds; their parts are
+#: removed from the tree once read, and anything else in them is an error rather than left unread
+GOVTALK_PARTS = ("EnvelopeVersion", "Header", "GovTalkDetails", "Body")
+ENVELOPE_PARTS = ("IRheader", "FullPaymentSubmission")
+CONTAINERS = {
+    ("GovTalkMessage",): GOVTALK_PARTS,
+    ("GovTalkMessage", "Body"): ("IRenvelope",),
+    ("GovTalkMessage", "Body", "IRenvelope"): ENVELOPE_PARTS,
+    ("GovTalkMessage", "Body", "IRenvelope", "FullPaymentSubmission"): S.SUBMISSION_PARTS,
+    ("IRenvelope",): ENVELOPE_PARTS,
+    ("IRenvelope", "FullPaymentSubmission"): S.SUBMISSION_PARTS,
+}
+DEEPEST = max(map(len, CONTAINERS))
 
 
 @dataclass
@@ -38,26 +52,35 @@ def employees(path: str) -> Iterator[tuple[int, int, ET.Element, Submission]]:
     """(employee number from 1, line of its start tag, the Employee element, the submission)."""
     submission = Submission()
     stack: list[ET.Element] = []
+    names: list[str] = []
     starts: list[int] = []
     count = 0
     seen_fps = False
     for event, element, line in events(path):
         namespace, name = local(element.tag)
         if event == "start":
+            parts = _parts_of(names)
             if not stack:
                 _root(path, line, namespace, name)
-            if name == "IRenvelope" and namespace != S.ENVELOPE_NS:
+            elif parts is not None:
+                _placed(path, line, names[-1], parts, namespace, name, submission)
+            elif name == "Employee":
+                _misplaced(path, line, names[-1])
+            if name == "IRenvelope" and (not stack or parts is not None):
                 submission.namespace, submission.tax_year = _fps_namespace(path, line, namespace)
-            if name == "FullPaymentSubmission" and namespace == submission.namespace:
+            if name == "FullPaymentSubmission" and parts is not None:
                 seen_fps = True
             stack.append(element)
+            names.append(name)
             starts.append(line)
             continue
         stack.pop()
+        names.pop()
         start = starts.pop()
         parent = stack[-1] if stack else None
-        parent_name = local(parent.tag)[1] if parent is not None else ""
-        if parent_name == "FullPaymentSubmission" and namespace == submission.namespace:
+        parent_name = names[-1] if names else ""
+        container = _parts_of(names) is not None
+        if container and parent_name == "FullPaymentSubmission":
             if name == "Employee":
                 if not submission.employer or not submission.related_year:
                     raise AdapterError(f"{path} line {start}: an Employee comes before the EmpRefs and "
@@ -66,20 +89,46 @@ def employees(path: str) -> Iterator[tuple[int, int, ET.Element, Submission]]:
                 yield count, start, element, submission
             else:
                 _part(path, start, name, element, submission)
-        elif parent_name == "FullPaymentSubmission" and parent is not None and \
-                local(parent.tag)[0] == submission.namespace:
-            raise AdapterError(f"{path} line {start}: <{name}> in namespace {namespace or '(none)'!r} is inside the "
-                               f"FullPaymentSubmission; its parts are in the FPS namespace {submission.namespace}")
         elif name == "Class" and parent_name == "MessageDetails":
             _message_class(path, start, (element.text or "").strip())
-        elif name == "Key" and parent_name == "Keys" and len(stack) >= 2 and local(stack[-2].tag)[1] == "IRheader":
+        elif name == "Key" and parent_name == "Keys" and len(stack) >= 2 and names[-2] == "IRheader":
             submission.header_keys[element.get("Type", "")] = (element.text or "").strip()
-        if parent is not None and parent_name in CONTAINERS:
+        if container and parent is not None:
             parent.remove(element)
     if not seen_fps:
         raise AdapterError(f"{path}: there is no FullPaymentSubmission in the IRenvelope; this is not an FPS")
     if not count:
         raise AdapterError(f"{path}: the FPS holds no Employee; an FPS reports at least one employee's payment")
+
+
+def _parts_of(names: list[str]) -> tuple[str, ...] | None:
+    """The parts the element at this path holds when it is a container of the submission, else None."""
+    return CONTAINERS.get(tuple(names)) if len(names) <= DEEPEST else None
+
+
+def _placed(path: str, line: int, parent: str, parts: tuple[str, ...], namespace: str, name: str,
+            submission: Submission) -> None:
+    """A child of a container must be one of its parts, in its namespace: nothing in the submission goes unread."""
+    expected = {"GovTalkMessage": S.ENVELOPE_NS, "Body": None}.get(parent, submission.namespace)
+    if expected is not None and namespace != expected:
+        which = "the GovTalk envelope namespace" if expected == S.ENVELOPE_NS else "the FPS namespace"
+        raise AdapterError(f"{path} line {line}: <{name}> in namespace {namespace or '(none)'!r} is inside the "
+                           f"{parent}; its parts are in {which} {expected}")
+    if name == "Employee" and name not in parts:
+        _misplaced(path, line, parent)
+    if name not in parts:
+        raise AdapterError(f"{path} line {line}: <{name}> is not part of {_article(parent)} {parent} (it holds "
+                           f"{', '.join(parts)}), so it would not be read: correct the file or ask for it again")
+
+
+def _misplaced(path: str, line: int, parent: str) -> None:
+    raise AdapterError(f"{path} line {line}: an <Employee> is inside <{parent}>, not in the FullPaymentSubmission, "
+                       f"so it would not be read; an FPS gives each employee directly in its FullPaymentSubmission: "
+                       f"correct the file or ask for it again")
+
+
+def _article(name: str) -> str:
+    return "an" if name[0] in "AEIOU" else "a"
 
 
 def _root(path: str, line: int, namespace: str, name: str) -> None:
@@ -117,7 +166,14 @@ def _part(path: str, line: int, name: str, element: ET.Element, submission: Subm
     where = f"{path} line {line}"
     try:
         if name == "EmpRefs":
-            refs = {local(child.tag)[1]: (child.text or "").strip() for child in element}
+            _text_only(element, "EmpRefs", holds_elements=True)
+            refs: dict[str, str] = {}
+            for child in element:
+                part = local(child.tag)[1]
+                _text_only(child, f"EmpRefs/{part}")
+                if part in refs:
+                    raise RecordError(f"EmpRefs/{part} appears twice; an FPS names one PAYE scheme")
+                refs[part] = (child.text or "").strip()
             for required in ("OfficeNo", "PayeRef", "AORef"):
                 if not refs.get(required):
                     raise RecordError(f"EmpRefs has no {required}; an FPS names the employer's PAYE scheme")
@@ -128,16 +184,23 @@ def _part(path: str, line: int, name: str, element: ET.Element, submission: Subm
             _matches_header(refs, submission.header_keys)
             submission.employer = refs
         elif name == "RelatedTaxYear":
+            _text_only(element, "RelatedTaxYear")
             year = S.rti_year((element.text or "").strip(), "RelatedTaxYear")
             if year != submission.tax_year:
                 raise RecordError(f"RelatedTaxYear is {year} but the namespace is the FPS of {submission.tax_year}; "
                                   f"each tax year has its own FPS schema")
             submission.related_year = year
-        elif name != "FinalSubmission":
-            raise RecordError(f"<{name}> is not part of a FullPaymentSubmission (it holds "
-                              f"{', '.join(S.SUBMISSION_PARTS)})")
     except RecordError as exc:
         raise AdapterError(f"{where}: {exc.reason}") from None
+
+
+def _text_only(element: ET.Element, where: str, holds_elements: bool = False) -> None:
+    """An element read for its text (or, ``holds_elements``, its children) has nothing else that would go unread."""
+    if element.attrib:
+        raise RecordError(f"{where} has attribute {local(next(iter(element.attrib)))[1]}, which the FPS does not "
+                          f"define for it")
+    if not holds_elements and len(element):
+        raise RecordError(f"{where} holds elements where the FPS has text")
 
 
 def _matches_header(refs: dict[str, str], keys: dict[str, str]) -> None:

@@ -14,10 +14,19 @@ import datetime as dt
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from decimal import InvalidOperation
 from typing import Any
 
-from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.contract import (
+    GARBLED,
+    Adapter,
+    AdapterError,
+    Converted,
+    Outcome,
+    Position,
+    RecordError,
+    Rejected,
+    garbled_reason,
+)
 from plugshare.adapters.loss import not_restored
 from plugshare.adapters.output import NativeOutput
 from plugshare.adapters.rti_fps import nodes as N
@@ -28,6 +37,7 @@ from plugshare.adapters.rti_fps.lost import read_back
 from plugshare.adapters.rti_fps.reader import Submission
 
 CARRIED = (PERSON, TAX_DETAILS, PAYSLIP)
+#: what a message that lacks or garbles a field raises while it is mapped
 #: GovTalkMessage > Body > IRenvelope > FullPaymentSubmission > Employee
 EMPLOYEE_DEPTH = 4
 
@@ -66,12 +76,9 @@ class Writer:
                 others: list[Outcome] = []
                 try:
                     own = self._one(number, message, others)
-                except RecordError as exc:
-                    own = Rejected(Position("messages", number), message, exc.reason, exc.requirement)
-                except (KeyError, TypeError, ValueError, AttributeError, InvalidOperation) as exc:
-                    own = Rejected(Position("messages", number), message,
-                                   f"the message lacks or garbles a field the FPS needs ({type(exc).__name__}: "
-                                   f"{exc}); validate it first")
+                except (RecordError, *GARBLED) as exc:
+                    own = Rejected(Position("messages", number), message, _reason(exc),
+                                   exc.requirement if isinstance(exc, RecordError) else None)
                 yield from others
                 if own is not None:
                     yield own
@@ -104,7 +111,10 @@ class Writer:
         key = (PERSON, data["id"]) if kind == PERSON else (TAX_DETAILS, f"{data['employment_id']}|{data['tax_year']}")
         earlier = self.pending.pop(key, None)
         if earlier is not None and not earlier.used:  # an upsert replaces it: the later version is written
-            others.append(Converted(Position("messages", earlier.number), [earlier.message]))
+            why = (f"its payslip could not be written ({earlier.failed}), and message {number} replaced it"
+                   if earlier.failed else f"replaced by message {number}, a later version of the same record, "
+                                          f"before any payslip used it")
+            others.append(self._not_written(earlier, why))
         self.pending[key] = _Held(number, message)
         while len(self.pending) > self.options.max_pending:
             _, oldest = self.pending.popitem(last=False)
@@ -128,10 +138,10 @@ class Writer:
             back = read_back(node, Submission(S.NAMESPACE_OF_YEAR[year], year, employer.refs, related_year=year),
                              self.adapter.council)
             text = "\n".join(lines(node, EMPLOYEE_DEPTH)) + "\n"
-        except RecordError as exc:
+        except (RecordError, *GARBLED) as exc:
             for held in (person, tax):
                 if held is not None:
-                    held.failed = exc.reason
+                    held.failed = _reason(exc)
             raise
         if self.out is None:
             self.tax_year, self.employer = year, employer
@@ -150,10 +160,12 @@ class Writer:
         return Converted(Position("messages", number), [message], lost=not_restored(data, back[PAYSLIP], namespace))
 
     def _unused(self, held: _Held, why: str) -> Rejected:
+        """A person or tax details no payslip used: ``why``, or why the payslip that needed it failed."""
+        return self._not_written(held, f"its payslip could not be written ({held.failed})" if held.failed else why)
+
+    def _not_written(self, held: _Held, why: str) -> Rejected:
         data = held.message.get("data", {})
         kind = str(held.message.get("type", "")).removeprefix("uk.plugshare.")
-        if held.failed:
-            why = f"its payslip could not be written ({held.failed})"
         return Rejected(Position("messages", held.number), held.message, f"{kind} {data.get('id')} was not written: "
                                                                          f"{why}")
 
@@ -164,8 +176,8 @@ class Writer:
             raise RecordError(f"tax year {year}: this adapter writes the FPS of {', '.join(S.NAMESPACE_OF_YEAR)}")
         kept = N.kept(slip)
         refs = {name: kept[f"EmpRefs/{name}"] for name in S.ORDER["EmpRefs"] if f"EmpRefs/{name}" in kept}
-        if self.tax_year is None:
-            chosen = {**refs, **self.options.refs} if self.options.refs else refs
+        if self.tax_year is None:  # the options name the scheme whole: no reference of another scheme is kept
+            chosen = dict(self.options.refs) if self.options.refs else refs
             missing = [name for name in ("OfficeNo", "PayeRef", "AORef") if not chosen.get(name)]
             if missing:
                 raise RecordError("the employer's PAYE reference is not known: give --option paye_reference=... and "
@@ -227,6 +239,12 @@ class Writer:
     def _close(self, finished: bool) -> None:
         if self.out is not None:
             self.out.close(finished)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, RecordError):
+        return exc.reason
+    return garbled_reason(exc, "the FPS")
 
 
 def _write_options(settings: dict[str, str]) -> _Options:

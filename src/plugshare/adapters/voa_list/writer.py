@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from plugshare.adapters.contract import AdapterError, Converted, Outcome, Position, RecordError, Rejected
+from plugshare.adapters.contract import (
+    GARBLED,
+    AdapterError,
+    Converted,
+    Outcome,
+    Position,
+    RecordError,
+    Rejected,
+    garbled_reason,
+)
 from plugshare.adapters.loss import not_restored
 from plugshare.adapters.output import NativeOutput
 from plugshare.adapters.voa_list.entry import HEREDITAMENT, kept_forms, to_record, writable
@@ -40,9 +49,8 @@ class Writer:
                 except RecordError as exc:
                     yield Rejected(position, message, exc.reason, exc.requirement)
                     continue
-                except (KeyError, TypeError, ValueError, AttributeError) as exc:  # a message that skipped validation
-                    yield Rejected(position, message, f"the message lacks or garbles a field a list entry needs "
-                                                      f"({type(exc).__name__}: {exc}); validate it first")
+                except GARBLED as exc:
+                    yield Rejected(position, message, garbled_reason(exc, "a list entry"))
                     continue
                 self._write(SEPARATOR.join(values) + SEPARATOR)
                 yield Converted(position, [message], lost=self.lost(message, values))
