@@ -1,12 +1,13 @@
 """The conversion pipeline: every record converted or quarantined, counts add up, output validates."""
 
+import datetime as dt
 import io
 import json
 
 import pytest
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Position, RecordError, Rejected
-from plugshare.conversion import CanonicalSource, Quarantine, convert
+from plugshare.conversion import CanonicalSource, Quarantine, convert, lost_values
 from plugshare.validation.validator import MessageValidator
 
 
@@ -151,3 +152,66 @@ def test_values_the_target_has_no_place_for_are_reported_not_silently_dropped(pe
     assert dict(summary.not_written) == {"hr.person /data/extensions/gov.uk.e07000991": 1,
                                          "hr.person /data/name/title": 1}
     assert summary.as_dict()["not_written"]
+
+
+# --- the quarantine never stops a conversion ------------------------------------------------------
+
+
+def test_the_quarantine_writes_a_native_record_with_undecodable_bytes_as_text(tmp_path):
+    path = tmp_path / "q.ndjson"
+    with path.open("w", encoding="utf-8") as stream:
+        Quarantine(stream).add("read", Position("in.csv", 2, 3), ["R1", "CAF\udcc9", "\ud800"],
+                               "the record has 3 fields and the header 11")
+    (entry,) = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+    assert entry["native"] == ["R1", "CAF\\xc9", "\\ud800"] and entry["record"] == 2
+
+
+def test_the_quarantine_writes_what_json_cannot_hold_and_a_narrow_encoding(tmp_path):
+    looped: list = ["a"]
+    looped.append(looped)
+    stream = io.StringIO()
+    quarantine = Quarantine(stream)
+    quarantine.add("read", Position("in", 1), {("a", "b"): 1}, "a key that is not text")
+    quarantine.add("read", Position("in", 2), looped, "a cycle")
+    quarantine.add("read", Position("in", 3), {"when": dt.date(2025, 4, 1)}, "a date object")
+    entries = [json.loads(line) for line in stream.getvalue().splitlines()]
+    assert [e["native"] for e in entries] == ["{('a', 'b'): 1}", "['a', [...]]", {"when": "2025-04-01"}]
+    path = tmp_path / "ascii.ndjson"
+    with path.open("w", encoding="ascii") as narrow:
+        Quarantine(narrow).add("read", Position("in", 1), {"cashier": "CAFÉ"}, "naïve reason")
+    (entry,) = [json.loads(line) for line in path.read_text(encoding="ascii").splitlines()]
+    assert entry["native"] == {"cashier": "CAFÉ"} and entry["reason"] == "naïve reason"
+
+
+def test_a_rejection_with_undecodable_bytes_is_quarantined_and_the_conversion_goes_on(tmp_path):
+    class RawFields(PipePeople):
+        def read(self, source):
+            with open(source, encoding="utf-8", errors="surrogateescape") as handle:
+                for number, line in enumerate(handle, start=1):
+                    yield Rejected(Position(source, number), line.rstrip("\n").split("|"), "bad byte \udce9")
+
+    source = tmp_path / "in.txt"
+    source.write_bytes(b"1|Ren\xe9|Lane|\n2|Ada|Lane|\n")
+    quarantine = tmp_path / "q.ndjson"
+    with quarantine.open("w", encoding="utf-8") as stream:
+        summary = convert(RawFields(OPTIONS), str(source), None, str(tmp_path / "o.ndjson"), Quarantine(stream))
+    assert (summary.read, summary.quarantined) == (2, 2)
+    entries = [json.loads(line) for line in quarantine.read_text(encoding="utf-8").splitlines()]
+    assert entries[0]["native"] == ["1", "Ren\\xe9", "Lane", ""]
+    assert dict(summary.reasons) == {"bad byte \\xe9": 2}
+
+
+# --- lost values ---------------------------------------------------------------------------------
+
+
+def test_lost_values_fold_list_indexes_only_and_skip_empty_namespaces():
+    message = {"type": "uk.plugshare.revenues.property",
+               "data": {"source_ids": [{"scheme": "a", "value": "1"}, {"scheme": "b", "value": "2"}],
+                        "extensions": {"native.voa-list": {"2024": "x"}, "gov.uk.e07000991": {},
+                                       "native.other": {"kept": "y"}, "a/b": {"c": "d"}}}}
+    target = PipePeople(OPTIONS)
+    assert lost_values(message, target, ["/data/source_ids/1", "/data/extensions/native.voa-list/2024",
+                                         "/data/source_ids/1/value", "/data/missing/3"]) == [
+        "/data/source_ids/*", "/data/extensions/native.voa-list/2024", "/data/source_ids/*/value",
+        "/data/missing/3", "/data/extensions/native.voa-list", "/data/extensions/native.other",
+        "/data/extensions/a~1b"]

@@ -66,11 +66,21 @@ def test_no_progress_line_in_a_pipe_and_the_summary_at_the_end(tmp_path):
     assert process.stdout.splitlines()[0].startswith("canonical -> canonical: read 3 records: 3 converted")
 
 
-def test_a_progress_line_when_asked(tmp_path):
-    result = CliRunner().invoke(main, ["convert", "--from", "canonical", "--to", "canonical", "--progress",
-                                       str(canonical_file(tmp_path, bad=False)), str(tmp_path / "o.ndjson")])
+def test_a_progress_line_when_asked_and_none_off_a_terminal(tmp_path, monkeypatch):
+    from plugshare import progress
+
+    times = iter([1000.0, 1000.001, 1000.5, 1000.75, 1001.0])  # started; a record at once; then every 0.25 s
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(times))
+    command = ["convert", "--from", "canonical", "--to", "canonical", str(canonical_file(tmp_path, bad=False)),
+               str(tmp_path / "o.ndjson")]
+    result = CliRunner().invoke(main, [*command, "--progress"])
     assert result.exit_code == 0
-    assert "\r  read " in result.output
+    assert "read 1 records" not in result.output  # no line before an interval, so no rate of 1,000 a second
+    assert "\r  read 2 records: 2 converted, 0 quarantined (4 a second, 0 s)" in result.output
+    assert "\r  read 3 records: 3 converted, 0 quarantined (4 a second, 1 s)" in result.output
+    times = iter([1000.0, 1000.5, 1001.0, 1001.5])
+    unasked = CliRunner().invoke(main, command)  # CliRunner's standard error is not a terminal
+    assert unasked.exit_code == 0 and "\r" not in unasked.output
 
 
 def test_adapters_list_as_json_names_plugin_and_distribution():

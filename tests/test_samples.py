@@ -1,5 +1,6 @@
 """Every built-in adapter's samples convert through the standard as their manifest says."""
 
+import dataclasses
 import json
 
 import pytest
@@ -7,7 +8,7 @@ from click.testing import CliRunner
 
 from plugshare.cli import main
 from plugshare.plugins import BUILTIN_PLUGINS, make_host
-from plugshare.samples import SAMPLES_ROOT, run_sample, sample_conversions
+from plugshare.samples import SAMPLES_ROOT, SampleConversion, run_sample, sample_conversions
 
 CONVERSIONS = list(sample_conversions())
 HOST = make_host(load_entry_points=False)
@@ -26,10 +27,13 @@ def test_there_are_six_builtin_plugins_and_each_registers_an_adapter():
 def test_each_builtin_adapter_has_a_good_sample_and_one_with_a_bad_record(adapter):
     names = {c.name: c for c in CONVERSIONS if c.adapter == adapter.key}
     assert {"good", "one-bad-record"} <= set(names), f"add them to {SAMPLES_ROOT / adapter.key / 'samples.json'}"
+    assert names["good"].expect["quarantined"] == 0
+    assert names["good"].expect["read"] == names["good"].expect["converted"]
     assert names["one-bad-record"].expect["quarantined"] == 1
     assert names["one-bad-record"].expect["read"] == names["one-bad-record"].expect["converted"] + 1
     if adapter.writes:
         assert "write" in names and names["write"].output_equals is not None
+        assert names["write"].expect["quarantined"] == 0
 
 
 @pytest.mark.parametrize("conversion", CONVERSIONS, ids=lambda c: c.label)
@@ -46,3 +50,24 @@ def test_sample_converts_as_its_manifest_says(conversion, tmp_path):
     if conversion.to_key == "canonical":
         validated = CliRunner().invoke(main, ["validate", str(result.output)])
         assert validated.exit_code == 0, validated.output
+    else:  # the canonical sample holds exactly what the format carries: nothing goes unwritten
+        assert dict(summary.not_written) == {} and dict(summary.not_carried) == {}
+
+
+def sample(**changes) -> SampleConversion:
+    good = next(c for c in CONVERSIONS if c.label == "bacs18/good")
+    return dataclasses.replace(good, **changes)
+
+
+def test_a_manifest_option_no_adapter_declares_fails_the_sample_naming_it(tmp_path):
+    result = run_sample(sample(options={"council": "E07000991", "as_att": "2025-09-30T17:00:00Z"}), tmp_path, HOST)
+    assert not result.ok and result.summary is None
+    (failure,) = result.failures
+    assert "bacs18/good: the manifest gives the option as_att, which no adapter of the conversion declares" in failure
+
+
+def test_a_manifest_naming_an_unknown_adapter_fails_the_sample_not_the_demo(tmp_path):
+    result = run_sample(sample(from_key="bacs-18"), tmp_path, HOST)
+    assert not result.ok and "no adapter 'bacs-18'" in result.failures[0]
+    result = run_sample(sample(from_key="canonical", to_key="nonesuch"), tmp_path, HOST)
+    assert not result.ok and "no adapter 'nonesuch'" in result.failures[0]

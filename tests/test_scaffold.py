@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 import plugshare.cli
+from plugshare.plugins import make_host
 from plugshare.scaffold import FILES, new_adapter, normalise_name
 
 
@@ -33,7 +34,7 @@ def run_tests(package: Path, cwd: Path) -> subprocess.CompletedProcess:
 def test_the_generated_tests_pass_as_generated(generated, tmp_path):
     result = run_tests(generated, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "9 passed" in result.stdout and "skipped" not in result.stdout
+    assert "11 passed" in result.stdout and "skipped" not in result.stdout
 
 
 def test_the_package_has_its_files_and_the_entry_point(generated):
@@ -109,6 +110,25 @@ def test_a_bad_name_is_a_clear_error_and_writes_nothing(tmp_path, name, says):
     with pytest.raises(ValueError, match=re.escape(says)):
         new_adapter(name, tmp_path / "out")
     assert not (tmp_path / "out").exists()
+
+
+def test_a_taken_key_is_refused_and_writes_nothing(tmp_path):
+    with pytest.raises(ValueError, match="'hr-csv' is the key of an adapter built into plugshare"):
+        new_adapter("HR_CSV", tmp_path / "out", taken={"hr-csv"})
+    assert not (tmp_path / "out").exists()
+    assert normalise_name("hr-csv-acme", taken={"hr-csv"}) == "hr-csv-acme"
+
+
+BUILTIN_KEYS = sorted(make_host(load_entry_points=False).adapters())
+
+
+@pytest.mark.parametrize("key", BUILTIN_KEYS)
+def test_the_command_refuses_the_key_of_a_builtin_adapter(tmp_path, monkeypatch, key):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(plugshare.cli.main, ["new-adapter", key])
+    assert result.exit_code == 1
+    assert f"Error: {key!r} is the key of an adapter built into plugshare" in result.output
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_name_in_upper_case_makes_a_lower_case_package(tmp_path):

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from plugshare.testing import AdapterHarness, assert_registered, assert_valid, canonical_view
+from plugshare.testing.checks import _differences, _first_difference
 from tests.conftest import load_example
 
 pytest_plugins = ["pytester"]
@@ -26,6 +27,7 @@ import traceback
 
 from plugshare.adapters import Adapter, Converted, Position, Rejected, hookimpl
 from plugshare.adapters.contract import RecordError
+from plugshare.adapters.loss import not_restored
 from plugshare.adapters.mapping import FieldMap, RecordMap
 
 MAP = RecordMap([FieldMap("name", "name", required=True)], namespace="native.units", consumed=("code", "kind"))
@@ -68,9 +70,15 @@ class Units(Adapter):
             for number, message in enumerate(messages, start=1):
                 data = message["data"]
                 kind = {value: code for code, value in KINDS.items()}[data["kind"]]
-                out.writerow({"code": data["id"].rsplit("-", 1)[-1], "name": data["name"], "kind": kind,
-                              **data["extensions"].get("native.units", {})})
-                yield Converted(Position("messages", number), [message])
+                row = {"code": data["id"].rsplit("-", 1)[-1], "name": data["name"], "kind": kind,
+                       **data["extensions"].get("native.units", {})}
+                out.writerow(row)
+                yield Converted(Position("messages", number), [message], lost=self.lost(data, row))
+
+    def lost(self, data, row):
+        """The loss rule: read the row back in memory and name what does not come back."""
+        back = self.record({column: row.get(column, "") for column in self.columns})
+        return not_restored(data, back, "native.units")
 
 
 class InvalidUnits(Units):
@@ -80,6 +88,11 @@ class InvalidUnits(Units):
 
 class LossyUnits(Units):
     columns = ("code", "name", "kind")
+
+
+class UnsaidLossUnits(LossyUnits):
+    def lost(self, data, row):
+        return []
 
 
 class SilentUnits(Units):
@@ -278,7 +291,7 @@ def test_a_round_trip_that_changes_the_file_fails_when_it_must_be_identical(sand
             plugshare_adapter(Units).assert_round_trip("crlf.csv", tmp_path, identical=True)
     ''')
     result.assert_outcomes(passed=1, failed=1)
-    result.stdout.fnmatch_lines(["*line 1: expected b'code,name,kind,note\\r\\n', written b'code,name,kind,note\\n'*"])
+    result.stdout.fnmatch_lines(["*line 1, column 20: expected ...'me,kind,note\\r\\n', written ...'me,kind,note\\n'*"])
 
 
 @pytest.mark.parametrize(("adapter", "says"), [
@@ -325,6 +338,32 @@ def test_assert_rejects_checks_counts_texts_and_hidden_values(sandbox):
         "*the reason shows \"'Q'\"*",
         "*no record of good.csv was rejected (2 read)*",
     ])
+
+
+def test_a_writer_that_drops_values_unsaid_fails_assert_reports_loss(sandbox):
+    result = run(sandbox, '''
+        from units import LossyUnits, Units, UnsaidLossUnits
+
+        def test_reports(plugshare_adapter, tmp_path):
+            written = plugshare_adapter(Units).assert_reports_loss(plugshare_adapter(Units).messages("good.csv"),
+                                                                   tmp_path)
+            assert [o.lost for o in written] == [["/data/source_ids"], ["/data/source_ids"]]  # none is kept
+
+        def test_reports_what_its_columns_lack(plugshare_adapter, tmp_path):
+            written = plugshare_adapter(LossyUnits).assert_reports_loss(plugshare_adapter(Units).messages("good.csv"),
+                                                                        tmp_path, probe=False)
+            assert [o.lost for o in written] == [["/data/extensions/native.units/note"], []]
+
+        def test_unsaid(plugshare_adapter, tmp_path):
+            plugshare_adapter(UnsaidLossUnits).assert_reports_loss(plugshare_adapter(Units).messages("good.csv"),
+                                                                   tmp_path)
+    ''')
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines([
+        "*units: the writer loses values without naming them in Converted.lost*",
+        "*message 1 (hr.org-unit E07000991-ou-FDC): /data/source_ids, /data/extensions/native.units/note not "
+        "restored by reading the file back, but lost names nothing*",
+        "*message 2 (hr.org-unit E07000991-ou-PLAN): /data/source_ids not restored*"])
 
 
 def test_an_adapter_that_holds_its_records_fails_assert_streams(sandbox):
@@ -381,7 +420,10 @@ def test_a_whole_input_problem_is_asserted_with_assert_refuses(sandbox):
             plugshare_adapter(Units).assert_refuses("good.csv")
     ''')
     result.assert_outcomes(failed=2)
-    result.stdout.fnmatch_lines_random(["*FileNotFoundError*", "*good.csv was read (2 outcomes) instead of refused*"])
+    result.stdout.fnmatch_lines_random([
+        "*units: reading *nowhere.csv raised FileNotFoundError instead of an AdapterError (*No such file*",
+        "*good.csv was read (2 outcomes) instead of refused*"])
+    assert "E   FileNotFoundError" not in result.stdout.str()  # the failure is the harness's, not a raw error
 
 
 # --- the plugin itself -------------------------------------------------------------------------
@@ -416,3 +458,35 @@ def test_the_helpers_work_without_fixtures(tmp_path):
     harness = AdapterHarness("bacs18")
     assert harness.options == {"council": "E07000991", "as_at": "2025-09-30T17:00:00Z"}
     assert AdapterHarness("bacs18", {"council": "E07000992"}).adapter().council == "E07000992"
+
+
+# --- personal data in failure messages -------------------------------------------------------------
+
+
+def test_a_lost_object_is_shown_with_its_personal_data_masked_at_any_depth():
+    person = {"type": "uk.plugshare.hr.person", "subject": "p1", "action": "upsert",
+              "data": {"id": "p1", "name": {"given_name": "Ada"}, "birth_date": "1985-03-14",
+                       "extensions": {"native.rti": {"NINO": "AB123456C", "Date of Birth": "14/03/1985",
+                                                     "accounts": [{"account_number": "77079089"}],
+                                                     "note": "was QQ 12 34 56 C"}}}}
+    lines = _differences([person], [{**person, "data": {"id": "p1", "name": {"given_name": "Ada"}}}], [])
+    text = "\n".join(lines)
+    assert "data.birth_date: '********14' lost" in text
+    for shown in ("1985-03-14", "AB123456C", "14/03/1985", "77079089", "QQ 12 34 56 C"):
+        assert shown not in text, shown
+    assert "'NINO': '*******6C'" in text and "'account_number': '******89'" in text
+    assert "'note': 'was *********** C'" in text
+
+
+def test_a_native_file_that_differs_shows_the_column_and_masks_what_is_around_it(tmp_path):
+    expected, written = tmp_path / "expected.txt", tmp_path / "written.txt"
+    line = "0899001234567890 SMITH J AB123456C 14/03/1985 0000017014"
+    expected.write_text(f"HDR\n{line}\n")
+    written.write_text(f"HDR\n{line.replace('567890', '567891')}\n")
+    difference = _first_difference(expected, written)
+    assert difference.startswith("line 2, column 16: expected ")
+    assert "1234567890" not in difference and "'***********91 SMITH J **'" in difference
+    written.write_text(f"HDR\n{line[:-1]}5\n")
+    difference = _first_difference(expected, written)
+    assert difference.startswith("line 2, column 56: ")
+    assert "AB123456C" not in difference and "14/03/1985" not in difference and "17014" not in difference

@@ -205,12 +205,12 @@ def convert(from_key: str, to_key: str, option_pairs: tuple[str, ...], quarantin
             raise AdapterError(f"the {from_key} adapter does not read; it writes {', '.join(classes[0].writes)}")
         if classes[1] is not None and not classes[1].writes:
             raise AdapterError(f"the {to_key} adapter does not write; it reads {', '.join(classes[1].reads)}")
-        show = sys.stderr.isatty() if progress is None else progress
-        line = ProgressLine(sys.stderr) if show else None
-        with _quarantine_file(quarantine) as stream:
-            summary = run_convert(source, input_path, adapters[1], output_path, Quarantine(stream),
-                                  progress=line.update if line else None)
-        if line:
+        line = ProgressLine(sys.stderr, show=progress)  # progress None: on a terminal only
+        try:
+            with _quarantine_file(quarantine) as stream:
+                summary = run_convert(source, input_path, adapters[1], output_path, Quarantine(stream),
+                                      progress=line.update if line.shown else None)
+        finally:  # an error is printed on a clean line
             line.finish()
     except (AdapterError, PluginError) as exc:
         click.echo(f"error: {exc}", err=True)
@@ -247,11 +247,13 @@ class _quarantine_file:
               help="Where to create the package (default: ./plugshare-NAME).")
 def new_adapter(name: str, directory: Path | None) -> None:
     """Create a new adapter package with a sample, an entry point and a passing test."""
+    from plugshare.plugins import make_host
     from plugshare.scaffold import new_adapter as scaffold
 
     directory = directory or Path(f"plugshare-{name}")
+    builtin = [key for key, entry in make_host(load_entry_points=False).adapters().items() if entry.plugin.builtin]
     try:
-        created = scaffold(name, directory)
+        created = scaffold(name, directory, taken=builtin)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"created {created}")

@@ -68,11 +68,45 @@ class Quarantine:
         self.stream = stream
 
     def add(self, stage: str, position: Position, native: Any, reason: str, requirement: str | None = None) -> None:
+        """Write one entry; a native record that is not plain JSON never stops the conversion.
+
+        Text that is not Unicode (bytes a reader kept as surrogates, ``errors="surrogateescape"``)
+        is written as ``\\xNN``; a value JSON has no form for is written as its ``str()``, a
+        record JSON cannot hold at all (a key that is not text, a cycle) as its ``repr()``; and
+        the line is written in ASCII escapes when the stream's encoding cannot hold it.
+        """
         if self.stream is None:
             return
         entry = {"stage": stage, **position.as_dict(), "reason": reason, "requirement": requirement,
                  "native": native}
-        self.stream.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+        try:
+            line = json.dumps(entry, ensure_ascii=False, default=str)
+        except (TypeError, ValueError, RecursionError):  # a key JSON cannot hold, a cycle
+            line = json.dumps({**entry, "native": repr(native)}, ensure_ascii=False, default=str)
+        line = _SURROGATE.sub(lambda found: json.dumps(_escape_surrogate(found))[1:-1], line)  # inside strings
+        try:
+            self.stream.write(line + "\n")
+        except UnicodeEncodeError:  # a stream in an encoding narrower than the record's text
+            self.stream.write(json.dumps(json.loads(line), ensure_ascii=True) + "\n")
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def printable(text: str) -> str:
+    """``text`` with every surrogate (an undecodable byte kept by ``surrogateescape``) as ``\\xNN`` text.
+
+    A byte 0x80-0xFF kept as U+DC80-U+DCFF becomes ``\\xNN``; any other lone surrogate ``\\uXXXX``.
+    The result can be encoded in UTF-8, so that a reason naming such a byte can be printed.
+    """
+    if not _SURROGATE.search(text):
+        return text
+    return _SURROGATE.sub(_escape_surrogate, text)
+
+
+def _escape_surrogate(found: re.Match[str]) -> str:
+    code = ord(found.group())
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
 
 
 class CanonicalSource:
@@ -151,7 +185,8 @@ def _problems(messages: list[dict[str, Any]], validator: MessageValidator) -> li
 def _quarantine(summary: ConversionSummary, quarantine: Quarantine, stage: str, position: Position, native: Any,
                 reason: str, requirement: str | None) -> None:
     summary.quarantined += 1
-    summary.reasons[reason if len(reason) <= 160 else reason[:157] + "..."] += 1
+    shown = printable(str(reason))  # the summary is printed: a byte a reason quotes as read must not stop it
+    summary.reasons[shown if len(shown) <= 160 else shown[:157] + "..."] += 1
     quarantine.add(stage, position, native, reason, requirement)
 
 
@@ -201,10 +236,37 @@ def _write_native(messages: Iterable[tuple[dict, Position, Any]], target: Adapte
 
 def lost_values(message: dict[str, Any], target: Adapter, declared: Iterable[str] = ()) -> list[str]:
     """What of a written message the target format does not keep: the pointers its writer declared, and the
-    extensions under any namespace but the target's own (a native format restores only its own fields)."""
+    extensions under any namespace but the target's own that hold something (a native format restores only
+    its own fields).
+
+    A segment that indexes a list of the message becomes ``*``, so that the summary counts
+    ``/data/source_ids/*`` once however many items were lost; any other segment, digits or not (a
+    key such as ``2024`` in an extension), is kept as it is.
+    """
     extensions = (message.get("data") or {}).get("extensions") or {}
-    others = [f"/data/extensions/{name}" for name in extensions if name != target.extension_namespace]
-    return [re.sub(r"/[0-9]+(?=/|$)", "/*", pointer) for pointer in (*declared, *others)]
+    others = [f"/data/extensions/{_escaped(name)}" for name, value in extensions.items()
+              if name != target.extension_namespace and value not in (None, "", {}, [])]
+    return [_folded(message, pointer) for pointer in (*declared, *others)]
+
+
+def _folded(message: dict[str, Any], pointer: str) -> str:
+    """``pointer`` (RFC 6901) with each segment that indexes a list of ``message`` as ``*``."""
+    node: Any = message
+    parts = []
+    for part in pointer.split("/")[1:]:
+        if isinstance(node, list) and re.fullmatch(r"0|[1-9][0-9]*", part):
+            index = int(part)
+            node = node[index] if index < len(node) else None
+            parts.append("*")
+            continue
+        parts.append(part)
+        key = part.replace("~1", "/").replace("~0", "~")
+        node = node.get(key) if isinstance(node, dict) else None
+    return "".join(f"/{part}" for part in parts) if parts else pointer
+
+
+def _escaped(key: str) -> str:
+    return str(key).replace("~", "~0").replace("/", "~1")
 
 
 class _output:

@@ -11,31 +11,51 @@ from plugshare.conversion import ConversionSummary
 
 
 class ProgressLine:
-    """One line on standard error, rewritten at most five times a second; nothing when not a terminal."""
+    """One line on a terminal's standard error, rewritten at most once an interval (five times a second).
 
-    def __init__(self, stream: IO[str], interval: float = 0.2):
+    ``show`` None (the default) shows the line only when ``stream`` is a terminal, so nothing is
+    written into a pipe or a file; True or False decides regardless (``--progress`` /
+    ``--no-progress``). The first line comes one interval after the start, so that its rate
+    (records a second) is measured over at least that long; a conversion quicker than that
+    shows no line at all.
+    """
+
+    def __init__(self, stream: IO[str], interval: float = 0.2, *, show: bool | None = None):
         self.stream = stream
         self.interval = interval
+        self.shown = _is_terminal(stream) if show is None else show
         self._started = time.monotonic()
-        self._last = 0.0
+        self._last = self._started
         self._width = 0
 
     def update(self, summary: ConversionSummary) -> None:
+        if not self.shown:
+            return
         now = time.monotonic()
         if now - self._last < self.interval:
             return
         self._last = now
-        elapsed = max(now - self._started, 1e-9)
+        elapsed = now - self._started
+        rate = f"{summary.read / elapsed:,.0f} a second, " if elapsed > 0 else ""  # elapsed 0: interval 0
         text = (f"  read {summary.read:,} records: {summary.converted:,} converted, {summary.quarantined:,} "
-                f"quarantined ({summary.read / elapsed:,.0f} a second, {elapsed:.0f} s)")
+                f"quarantined ({rate}{elapsed:.0f} s)")
         self.stream.write("\r" + text.ljust(self._width))
         self._width = max(self._width, len(text))
         self.stream.flush()
 
     def finish(self) -> None:
+        """Clear the line, if one was shown, leaving the cursor where it started."""
         if self._width:
             self.stream.write("\r" + " " * self._width + "\r")
             self.stream.flush()
+            self._width = 0
+
+
+def _is_terminal(stream: IO[str]) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # no isatty, or a closed stream
+        return False
 
 
 def summary_lines(summary: ConversionSummary, from_key: str, to_key: str, quarantine: Path | None,

@@ -22,7 +22,7 @@ from typing import Any
 from plugshare.adapters.contract import AdapterError
 from plugshare.adapters.hr_rest.samples import loopback_api
 from plugshare.conversion import CANONICAL, CanonicalSource, ConversionSummary, Quarantine, convert
-from plugshare.plugins import PluginHost, make_host
+from plugshare.plugins import PluginError, PluginHost, make_host
 
 SAMPLES_ROOT = Path(__file__).resolve().parent / "adapters" / "samples"
 MANIFEST = "samples.json"
@@ -84,7 +84,12 @@ def sample_conversions(root: Path = SAMPLES_ROOT) -> Iterator[SampleConversion]:
 
 
 def run_sample(conversion: SampleConversion, out_dir: Path, host: PluginHost | None = None) -> SampleResult:
-    """Run one sample conversion into ``out_dir`` and check it against the manifest's expectations."""
+    """Run one sample conversion into ``out_dir`` and check it against the manifest's expectations.
+
+    What stops a conversion is a failure of the result, never an exception: an input, output or
+    option an adapter cannot use, a manifest naming an adapter that is not registered, or an
+    option that no adapter of the conversion declares (a typo such as ``as_att``).
+    """
     host = host or make_host(load_entry_points=False)
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / conversion.output_name
@@ -92,26 +97,34 @@ def run_sample(conversion: SampleConversion, out_dir: Path, host: PluginHost | N
     result = SampleResult(conversion, None, output, quarantine)
     with ExitStack() as stack:
         source, options = str(conversion.input), dict(conversion.options)
-        if conversion.serve == "odata":
-            api = stack.enter_context(loopback_api(conversion.input))
-            source, options = api.base_url, {**api.options(), **options}
         try:
-            reader = CanonicalSource() if conversion.from_key == CANONICAL else _adapter(host, conversion.from_key,
-                                                                                           options)
-            writer = None if conversion.to_key == CANONICAL else _adapter(host, conversion.to_key, options)
+            if conversion.serve == "odata":
+                api = stack.enter_context(loopback_api(conversion.input))
+                source, options = api.base_url, {**api.options(), **options}
+            reader, writer = _adapters(host, conversion, options)
             with open(quarantine, "w", encoding="utf-8") as stream:
-                result.summary = convert(reader, source, writer, str(output), Quarantine(stream))
-        except AdapterError as exc:
+                result.summary = convert(reader or CanonicalSource(), source, writer, str(output),
+                                         Quarantine(stream))
+        except (AdapterError, PluginError) as exc:
             result.failures.append(f"the conversion stopped: {exc}")
             return result
     _check(result)
     return result
 
 
-def _adapter(host: PluginHost, key: str, options: dict[str, str]) -> Any:
-    cls = host.adapter(key)
-    declared = {option.name for option in cls.options}
-    return cls({name: value for name, value in options.items() if name in declared})
+def _adapters(host: PluginHost, conversion: SampleConversion, options: dict[str, str]) -> tuple[Any, Any]:
+    """The reader and the writer (None: canonical), each given the options it declares, as ``plugshare convert``
+    gives them; an option no adapter of the conversion declares is an AdapterError naming it."""
+    classes = [None if key == CANONICAL else host.adapter(key) for key in (conversion.from_key, conversion.to_key)]
+    declared = {option.name for cls in classes if cls is not None for option in cls.options}
+    unknown = sorted(set(options) - declared)
+    if unknown:
+        raise AdapterError(f"{conversion.label}: the manifest gives the option {', '.join(unknown)}, which no "
+                           "adapter of the conversion declares (they declare: "
+                           f"{', '.join(sorted(declared)) or 'none'})")
+    made = [None if cls is None else cls({name: value for name, value in options.items()
+                                          if name in {option.name for option in cls.options}}) for cls in classes]
+    return made[0], made[1]
 
 
 def _check(result: SampleResult) -> None:

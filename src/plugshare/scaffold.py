@@ -16,6 +16,7 @@ entry point name are its identifier form (``plugshare_NAME``).
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -65,12 +66,14 @@ class Names:
                 "{{distribution}}": self.distribution, "{{class}}": self.adapter_class}
 
 
-def normalise_name(name: str) -> str:
+def normalise_name(name: str, taken: Iterable[str] = ()) -> str:
     """The adapter key for ``name``: lower case, ``_`` as ``-``, without a leading ``plugshare-``.
 
     Raises ValueError saying what is wrong and what would do: an empty name, spaces, characters
     other than letters, digits, hyphens and underscores, a name that does not start with a
-    letter, one over 40 characters, or a reserved one.
+    letter, one over 40 characters, a reserved one, or one in ``taken`` (the keys of the adapters
+    plugshare has built in, which the command line passes: a package registering one of them
+    would clash with it, and its own tests would fail).
     """
     if not name or not name.strip():
         raise ValueError("the adapter needs a name, such as 'acme-hr': plugshare new-adapter acme-hr")
@@ -87,18 +90,23 @@ def normalise_name(name: str) -> str:
     if key in RESERVED:
         raise ValueError(f"{key!r} is reserved (plugshare convert gives 'canonical' its own meaning); "
                          "choose another name")
+    if key in set(taken):
+        raise ValueError(f"{key!r} is the key of an adapter built into plugshare, and two adapters cannot share "
+                         f"a key; choose another name, such as 'acme-{key}' with your supplier's name")
     return key
 
 
-def new_adapter(name: str, directory: Path | str | None = None) -> Path:
+def new_adapter(name: str, directory: Path | str | None = None, *, taken: Iterable[str] = ()) -> Path:
     """Write the package for adapter ``name`` into ``directory`` (default ``./plugshare-<key>``); return it.
 
     When ``directory`` is the default the command line built from the name as typed (e.g.
     ``plugshare-Acme_HR``), it follows the normalised name instead (``plugshare-acme-hr``).
-    Raises ValueError for a bad name or when the directory exists and is not empty; nothing
-    is written then.
+    ``taken`` holds adapter keys the name must not have (see :func:`normalise_name`); this
+    module imports only the standard library, so the caller asks the plugin host for them.
+    Raises ValueError for a bad or taken name or when the directory exists and is not empty;
+    nothing is written then.
     """
-    names = Names(normalise_name(name))
+    names = Names(normalise_name(name, taken))
     if directory is None or Path(directory).name == f"plugshare-{name}":
         directory = (Path(directory).parent if directory is not None else Path()) / names.distribution
     directory = Path(directory)

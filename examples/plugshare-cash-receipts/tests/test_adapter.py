@@ -156,6 +156,44 @@ def test_generated_receipts_round_trip_and_validate(receipts, tmp_path, receipts
     receipts.assert_round_trip(source, tmp_path, identical=True)
 
 
+def test_every_value_the_file_cannot_carry_is_reported_lost(receipts, tmp_path):
+    written = receipts.assert_reports_loss(CANONICAL, tmp_path)  # with a second source id added to each message
+    assert len(written) == 13
+    assert all(outcome.lost == ["/data/source_ids/1"] for outcome in written)
+
+
+def test_writing_names_the_values_it_drops_and_takes_the_key_from_the_id(receipts, tmp_path):
+    good = load_canonical(CANONICAL)[0]
+    other = json.loads(json.dumps(good))
+    other["data"]["reference"] = "BILL 2025/123"
+    other["data"]["source_ids"].append({"scheme": "ledger", "value": "L-77"})
+    renumbered = json.loads(json.dumps(good))
+    renumbered["data"]["id"] = renumbered["subject"] = "E07000991-rcpt-R9"
+    unknown_mop = json.loads(json.dumps(good))
+    unknown_mop["data"]["extensions"]["native.cash-receipts"]["mop"] = "CASH"  # not a code of direct_debit
+    outcomes = receipts.write([good, other, renumbered, unknown_mop], tmp_path / "out.csv")
+    assert [o.lost for o in outcomes] == [[], ["/data/source_ids/1", "/data/reference"],
+                                          ["/data/source_ids/0/value"],
+                                          ["/data/extensions/native.cash-receipts/mop"]]
+    lines = (tmp_path / "out.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in lines[1:]] == ["R2504010001", "R2504010001", "R9", "R2504010001"]
+    assert lines[4].split(",")[6] == "DD"
+
+
+def test_the_conversion_reports_what_writing_left_out(plugshare_entry_points, tmp_path):
+    plugshare_entry_points(cash_receipts="plugshare_cash_receipts.plugin")
+    message = load_canonical(CANONICAL)[0]
+    message["data"]["reference"] = "BILL 2025/123"
+    source = tmp_path / "in.ndjson"
+    source.write_text(json.dumps(message) + "\n")
+    result = CliRunner().invoke(plugshare.cli.main, ["convert", "--from", "canonical", "--to", "cash-receipts",
+                                                     str(source), str(tmp_path / "out.csv"),
+                                                     "--option", "council=E07000991"])
+    assert result.exit_code == 0, result.output
+    assert "values cash-receipts has no place for" in result.output
+    assert "1 revenues.payment /data/reference" in result.output
+
+
 def test_writing_rejects_what_the_file_cannot_carry(receipts, tmp_path):
     good = load_canonical(CANONICAL)[0]
     deletion = {key: value for key, value in good.items() if key != "data"} | {"action": "delete"}
@@ -228,6 +266,18 @@ def test_a_record_with_a_field_too_many_is_rejected_with_its_line(receipts, tmp_
     (first, second) = receipts.read(csv_file(tmp_path, row() + ",EXTRA", "", row(receipt_no="R2")))
     assert isinstance(first, Rejected) and "12 fields and the header 11" in first.reason
     assert isinstance(second, Converted) and (second.position.record, second.position.line) == (2, 4)
+
+
+def test_a_record_of_the_wrong_width_with_a_byte_that_is_not_text_is_quarantined(receipts, tmp_path):
+    path = tmp_path / "cp1252.csv"
+    path.write_bytes((HEADER + "\r\n" + row(cashier="CAFÉ") + ",EXTRA\r\n" + row(receipt_no="R2") + "\r\n")
+                     .encode("cp1252"))
+    (rejected, _) = receipts.read(path)
+    assert rejected.native[10] == "CAF\\xc9"  # as text, as the other rejections show such a byte
+    conversion = receipts.convert(path, tmp_path)
+    assert (conversion.summary.read, conversion.summary.converted, conversion.summary.quarantined) == (2, 1, 1)
+    (entry,) = conversion.quarantined
+    assert entry["native"][10:] == ["CAF\\xc9", "EXTRA"] and "12 fields and the header 11" in entry["reason"]
 
 
 @pytest.mark.parametrize(("content", "says"), [

@@ -14,6 +14,9 @@ fixtures below without importing anything::
     def test_nothing_is_lost(plugshare_adapter, tmp_path):
         plugshare_adapter(CashReceiptsAdapter).assert_round_trip("samples/receipts.csv", tmp_path)
 
+    def test_what_cannot_be_written_is_reported(plugshare_adapter, tmp_path):
+        plugshare_adapter(CashReceiptsAdapter).assert_reports_loss("samples/canonical.ndjson", tmp_path)
+
 Fixtures (named ``plugshare_*`` so that they never shadow a project's own):
 
 ``plugshare_adapter(adapter, **options)``
@@ -31,8 +34,8 @@ Fixtures (named ``plugshare_*`` so that they never shadow a project's own):
 The same checks are plain functions and a class for use outside fixtures:
 :class:`AdapterHarness`, :func:`assert_valid`, :func:`assert_registered` and
 :func:`canonical_view`. Each ``assert_*`` raises ``AssertionError`` with a
-message that says which record, which requirement and why, and returns what it
-checked so that a test can go on asserting.
+message that says which record, which requirement and why (personal data
+masked), and returns what it checked so that a test can go on asserting.
 
 Importing this module costs only pytest and the standard library: plugshare's
 own modules are imported when a fixture or helper is first used.

@@ -6,6 +6,7 @@ pytest plugin costs only pytest and the standard library.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Iterable
@@ -30,9 +31,14 @@ _MAX_LISTED = 20
 _NI_NUMBER = re.compile(r"\b[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b")
 _TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line [0-9]+")
 _EXCEPTION = re.compile(r"^\s*[A-Za-z_][\w.]*(Error|Exception)\b\s*(\(|:|$)")
-#: fields whose values are personal data: a failure message shows them masked
-_SENSITIVE = frozenset({"ni_number", "birth_date", "account_number", "building_society_roll_number", "email",
-                        "phone", "NINO", "BirthDate"})
+#: native names of the standard's sensitive fields (validation.schemas.SENSITIVE_FIELDS), compared as
+#: :func:`_folded` gives them: ``NINO`` (RTI), ``Date of Birth``, ``DOB``
+_NATIVE_SENSITIVE = frozenset({"nino", "dateofbirth", "dob"})
+#: in a native line: an NI-number-shaped text, a date, and any run of five or more digits (an account number)
+_NATIVE_PERSONAL = re.compile(r"\b[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]\b"
+                              r"|\b[0-9]{1,4}[/.-][0-9]{1,2}[/.-][0-9]{1,4}\b|[0-9]{5,}")
+#: how much of a differing native line is shown around the first difference
+_CONTEXT = 12
 
 
 # --- functions -----------------------------------------------------------------------
@@ -205,34 +211,89 @@ def _differences(before: list[dict[str, Any]], after: list[dict[str, Any]], igno
     return sorted(lines)
 
 
-def _diff(a: Any, b: Any, path: str) -> list[str]:
+def _diff(a: Any, b: Any, path: str, sensitive: bool = False) -> list[str]:
+    """The differences of two values, one line each; values under a sensitive field are masked."""
     if isinstance(a, dict) and isinstance(b, dict):
         lines = []
         for name in sorted(a.keys() | b.keys()):
             where = f"{path}.{name}" if path else name
+            masked = sensitive or _is_sensitive(name)
             if name not in b:
-                lines.append(f"{where}: {_shown(name, a[name])} lost")
+                lines.append(f"{where}: {_shown(a[name], masked)} lost")
             elif name not in a:
-                lines.append(f"{where}: {_shown(name, b[name])} added")
+                lines.append(f"{where}: {_shown(b[name], masked)} added")
             else:
-                lines += _diff(a[name], b[name], where)
+                lines += _diff(a[name], b[name], where, masked)
         return lines
     if isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
-        return [line for index, (x, y) in enumerate(zip(a, b, strict=True)) for line in _diff(x, y, f"{path}.{index}")]
-    name = path.rsplit(".", 1)[-1]
-    return [] if a == b else [f"{path}: {_shown(name, a)} became {_shown(name, b)}"]
+        return [line for index, (x, y) in enumerate(zip(a, b, strict=True))
+                for line in _diff(x, y, f"{path}.{index}", sensitive)]
+    return [] if a == b else [f"{path}: {_shown(a, sensitive)} became {_shown(b, sensitive)}"]
 
 
-def _shown(name: str, value: Any) -> str:
-    """A value for a failure message; personal data is masked to its last two characters."""
-    if name in _SENSITIVE and isinstance(value, str):
-        return repr("*" * max(len(value) - 2, 0) + value[-2:])
-    return repr(value)
+def _shown(value: Any, sensitive: bool = False) -> str:
+    """A value for a failure message, with personal data masked (see :func:`_masked`)."""
+    return repr(_masked(value, sensitive))
+
+
+def _masked(value: Any, sensitive: bool = False) -> Any:
+    """``value`` with personal data masked to its last two characters, however deep it is.
+
+    A value under a sensitive field (``ni_number``, ``birth_date``, ``account_number``... and their
+    native names, such as ``NINO``), at any depth, is masked whole; elsewhere, NI-number-shaped
+    text is masked where it stands.
+    """
+    if isinstance(value, dict):
+        return {name: _masked(item, sensitive or _is_sensitive(name)) for name, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, sensitive) for item in value]
+    if sensitive and value is not None and not isinstance(value, bool):
+        return _mask(str(value))
+    if isinstance(value, str):
+        return _NI_NUMBER.sub(lambda found: _mask(found.group()), value)
+    return value
+
+
+def _mask(text: str) -> str:
+    return "*" * max(len(text) - 2, 0) + text[-2:]
+
+
+def _is_sensitive(name: Any) -> bool:
+    return _folded(str(name)) in _sensitive_names()
+
+
+@functools.cache
+def _sensitive_names() -> frozenset[str]:
+    """The standard's sensitive fields and their native names, folded; imported on first use, so that
+    loading the plugin stays cheap."""
+    from plugshare.validation.schemas import SENSITIVE_FIELDS
+
+    return frozenset({_folded(field) for field in SENSITIVE_FIELDS} | _NATIVE_SENSITIVE)
+
+
+def _folded(name: str) -> str:
+    """A field name without case, spaces or punctuation: ``NI Number`` and ``ni_number`` are one name."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
 def _first_difference(expected: Path, written: Path) -> str:
+    """Where a written native file first differs from the expected one: the line, the column, and a few
+    characters either side of it, with NI numbers, dates and long numbers masked (a native line holds
+    bank account numbers, NI numbers and birth dates in full)."""
     old, new = expected.read_bytes().splitlines(keepends=True), written.read_bytes().splitlines(keepends=True)
     for number, (a, b) in enumerate(zip(old, new, strict=False), start=1):
         if a != b:
-            return f"line {number}: expected {a!r}, written {b!r}"
+            left, right = a.decode("utf-8", "backslashreplace"), b.decode("utf-8", "backslashreplace")
+            column = next((i for i, (x, y) in enumerate(zip(left, right, strict=False)) if x != y),
+                          min(len(left), len(right)))
+            return (f"line {number}, column {column + 1}: expected {_around(left, column)}, "
+                    f"written {_around(right, column)}")
     return f"expected {len(old)} line(s), written {len(new)}"
+
+
+def _around(line: str, column: int) -> str:
+    """The text of a native line around ``column``, masked, as a repr with ``...`` where it is cut."""
+    masked = _NATIVE_PERSONAL.sub(lambda found: re.sub(r"[0-9A-Za-z]", "*", found.group()[:-2]) + found.group()[-2:],
+                                  line)
+    start, end = max(column - _CONTEXT, 0), column + _CONTEXT
+    return ("..." if start else "") + repr(masked[start:end]) + ("..." if end < len(masked) else "")

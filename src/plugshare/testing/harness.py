@@ -15,6 +15,7 @@ from plugshare.testing.checks import (
     _check_outcome,
     _differences,
     _first_difference,
+    _identity,
     _listed,
     _name,
     _position_problems,
@@ -24,7 +25,7 @@ from plugshare.testing.checks import (
 )
 
 if TYPE_CHECKING:
-    from plugshare.adapters.contract import Adapter, AdapterError, Outcome, Rejected
+    from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Rejected
     from plugshare.conversion import ConversionSummary
     from plugshare.validation.validator import MessageValidator
 
@@ -196,7 +197,13 @@ class AdapterHarness:
         return refused
 
     def assert_refuses(self, source: str | Path, message_contains: str = "", **options: str) -> AdapterError:
-        """Reading ``source`` raises AdapterError (a whole-input problem) whose message contains the text."""
+        """Reading ``source`` raises AdapterError (a whole-input problem) whose message contains the text.
+
+        Fails when reading succeeds, when the AdapterError does not say the text or its message is
+        not one a person can read, and when reading raises anything else: a whole-input problem
+        must be an AdapterError, so that ``plugshare convert`` prints it and exits 2 instead of
+        showing a traceback.
+        """
         __tracebackhide__ = True
         from plugshare.adapters.contract import AdapterError
 
@@ -208,6 +215,12 @@ class AdapterHarness:
             if _unreadable(str(exc)):
                 raise AssertionError(f"the AdapterError's message {_unreadable(str(exc))}: {exc}") from None
             return exc
+        except AssertionError:  # a harness check of the outcomes
+            raise
+        except Exception as exc:
+            raise AssertionError(f"{self.adapter_class.key}: reading {source} raised {type(exc).__name__} instead of "
+                                 f"an AdapterError ({exc}); a whole-input problem must be an AdapterError saying what "
+                                 "is wrong, where, and what to do") from exc
         raise AssertionError(f"{self.adapter_class.key}: {source} was read ({len(outcomes)} outcomes) instead of "
                              "refused with an AdapterError")
 
@@ -270,6 +283,61 @@ class AdapterHarness:
                                  + (_first_difference(expected, target) if target.exists() else "nothing was written"))
         return target
 
+    def assert_reports_loss(self, messages: Iterable[dict[str, Any]] | str | Path, tmp_path: Path, *,
+                            probe: bool = True, **options: str) -> list[Converted]:
+        """Every value a written message loses is named in its outcome's ``lost``; returns the outcomes written.
+
+        The messages (or a canonical file of them) are written to ``tmp_path``, the file is read
+        back with the same adapter, and each message read back is compared with the message
+        written, as :func:`plugshare.adapters.loss.not_restored` compares: a value of the
+        message's data that does not come back (extensions under other namespaces than the
+        adapter's aside: the conversion reports those itself) must be named in ``lost``, by its
+        pointer or an enclosing one. A message that does not come back at all (no message of its
+        type and id is read back) must name ``/data`` or each value. With ``probe`` (the
+        default), each message whose record has ``source_ids`` gets one more, of the scheme
+        ``plugshare-testing-probe``, which the format must either write and read back or report.
+        Fails naming each message and pointer (never a value); messages the writer rejects are
+        left out of the check. It suits a format that reads back the messages it writes; one
+        whose reading gives other messages (a payment file written from payslips) checks its
+        ``lost`` in its own tests.
+        """
+        __tracebackhide__ = True
+        from plugshare.adapters.contract import Converted
+        from plugshare.adapters.loss import not_restored
+
+        key = self.adapter_class.key
+        if not self.adapter_class.reads:
+            raise AssertionError(f"{key}: assert_reports_loss reads the written file back, but the adapter does not "
+                                 "read; compare what it writes with what it reports in its own test")
+        if isinstance(messages, (str, Path)):
+            messages = load_canonical(messages)
+        messages = [_probed(message) if probe else message for message in messages]
+        target = Path(tmp_path) / "reports-loss"
+        written = [o for o in self.write(messages, target, **options) if isinstance(o, Converted)]
+        if not written:
+            raise AssertionError(f"{key}: no message of the {len(messages)} was written, so nothing could be checked")
+        back = {_identity(m): m for o in self.read(target, **options) if isinstance(o, Converted) for m in o.messages}
+        namespace = self.adapter(**options).extension_namespace
+        lines = []
+        for outcome in written:
+            for message in outcome.messages:
+                data = message.get("data")
+                if not isinstance(data, dict):  # a deletion: no values to lose
+                    continue
+                again = back.get(_identity(message))
+                restored = again.get("data") if again is not None else None
+                unsaid = [pointer for pointer in not_restored(data, restored, namespace)
+                          if not any(_covers(lost, pointer) for lost in outcome.lost)]
+                if unsaid:
+                    lines.append(f"message {outcome.position.record} ({_name(message)}): "
+                                 + ("not read back, " if again is None else "")
+                                 + f"{', '.join(unsaid)} not restored by reading the file back, but lost names "
+                                   f"{', '.join(outcome.lost) or 'nothing'}")
+        if lines:
+            raise AssertionError(f"{key}: the writer loses values without naming them in Converted.lost (the "
+                                 "conversion reports only what lost names):\n" + _listed(lines))
+        return written
+
     def assert_streams(self, source: str | Path, *, max_peak: int = 5_000_000, **options: str) -> int:
         """Reading ``source`` outcome by outcome peaks under ``max_peak`` bytes; returns the number of records.
 
@@ -296,3 +364,21 @@ class AdapterHarness:
                                  "streaming them")
         return count
 
+
+#: the scheme of the source id :meth:`AdapterHarness.assert_reports_loss` adds to each record
+PROBE_SCHEME = "plugshare-testing-probe"
+
+
+def _probed(message: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``message`` whose record has one more source id, if it has source ids at all."""
+    data = message.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("source_ids"), list):
+        return message
+    copy = json.loads(json.dumps(message))
+    copy["data"]["source_ids"].append({"scheme": PROBE_SCHEME, "value": "PROBE1"})
+    return copy
+
+
+def _covers(lost: str, pointer: str) -> bool:
+    """``lost`` names ``pointer``: the same pointer, or one enclosing it."""
+    return pointer == lost or pointer.startswith(lost.rstrip("/") + "/")

@@ -82,20 +82,30 @@ Writing
 -------
 Each revenues.payment message becomes one line, as it arrives; the header is
 the eleven columns above, then those named by the ``extra_columns`` option.
-receipt_no is the message's ``cash-receipts`` source id, else the part of its
-id after ``<council>-rcpt-``; account_ref is the part of ``account_id`` after
-``<council>-ctax-`` or ``-nndr-``. A message is Rejected, with the reason,
-when it is a deletion or another type, when those ids do not have that form,
-when its amount is zero, when it keeps a native field that has no column (give
-``--option extra_columns=NAME,...``), or when a value cannot be written in the
-encoding. The file is written beside the target and moved into place when
-complete; a file of no receipts is the header alone.
+receipt_no is the part of the message's id after ``<council>-rcpt-`` (the id,
+not a source id, is the record's key); account_ref is the part of
+``account_id`` after ``<council>-ctax-`` or ``-nndr-``; a kept ``mop`` is
+written when it is a code of the message's method, else the method's own code.
+A message is Rejected, with the reason, when it is a deletion or another type,
+when those ids do not have that form, when its amount is zero, when it keeps a
+native field that has no column (give ``--option extra_columns=NAME,...``),
+when a value cannot be written in the encoding, or when the line made from it
+would not read back as a receipt. The file is written beside the target and
+moved into place when complete; a file of no receipts is the header alone.
 
-Not supported: the canonical ``reference`` is written only as account_ref, so
-a reference that differs from the account reference is not carried; other
-namespaces' extensions are not written; there is no trailer with control
-totals (a system whose export has one needs a first pass, as the built-in
-bacs18 adapter makes).
+The loss rule when writing: each line is read back in memory with the reading
+code, and every value of the message it does not give back is named in the
+outcome's ``lost``, which ``plugshare convert`` reports ("values cash-receipts
+has no place for"): a ``reference`` other than the account reference, source
+ids other than the receipt number (a second one, or a cash-receipts one that
+differs from the id's), a kept ``mop`` that is not a code of the method, and
+any other field the file has no column for.
+
+Not supported: the canonical ``reference`` is written only as account_ref, and
+source ids only as receipt_no (both reported when lost, as above); other
+namespaces' extensions are not written (the conversion reports them); there is
+no trailer with control totals (a system whose export has one needs a first
+pass, as the built-in bacs18 adapter makes).
 """
 
 __version__ = "0.1.0"

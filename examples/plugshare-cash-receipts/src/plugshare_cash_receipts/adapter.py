@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import os
 import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
@@ -16,6 +15,7 @@ from typing import Any
 
 from plugshare.adapters import AS_AT, COUNCIL, Adapter, AdapterError, Converted, Option, Outcome, Position, Rejected
 from plugshare.adapters.contract import RecordError
+from plugshare.adapters.loss import not_restored
 from plugshare.adapters.mapping import (
     CodeList,
     FieldMap,
@@ -26,6 +26,7 @@ from plugshare.adapters.mapping import (
     parse_date,
     parse_money,
 )
+from plugshare.adapters.output import NativeOutput
 
 KEY = "cash-receipts"
 NAMESPACE = f"native.{KEY}"
@@ -103,9 +104,10 @@ class CashReceiptsAdapter(Adapter):
             if header is None:
                 header = _header(source, fields)
                 continue
-            if len(fields) != len(header):
-                yield Rejected(position, fields, f"the record has {len(fields)} fields and the header "
-                                                 f"{len(header)}: a comma or a quote is out of place")
+            if len(fields) != len(header):  # as the quarantine can hold them: a byte not text as \xNN
+                yield Rejected(position, [_shown(field) for field in fields],
+                               f"the record has {len(fields)} fields and the header {len(header)}: a comma or a "
+                               "quote is out of place")
                 continue
             row = dict(zip(header, fields, strict=True))
             try:
@@ -143,18 +145,18 @@ class CashReceiptsAdapter(Adapter):
                     record += 1
                 line = reader.line_num + 1
 
-    def payment(self, row: dict[str, str]) -> dict[str, Any]:
-        """One receipt row -> a revenues.payment record."""
+    def payment(self, row: dict[str, str], council: str | None = None) -> dict[str, Any]:
+        """One receipt row -> a revenues.payment record, with ids of ``council`` (default: the option's)."""
+        council = council or self.council
         for name in REQUIRED:
             if not row[name].strip():
                 raise RecordError(f"{name} is empty; it is required")
         receipt = code_field(row["receipt_no"], "receipt_no")
-        base: dict[str, Any] = {"id": f"{self.council}-rcpt-{receipt}", "source_ids": [{"scheme": KEY,
-                                                                                         "value": receipt}],
+        base: dict[str, Any] = {"id": f"{council}-rcpt-{receipt}", "source_ids": [{"scheme": KEY, "value": receipt}],
                                 "extensions": {}}
         record = RECEIPT.to_record(row, base)
         reference = code_field(row["account_ref"], "account_ref")
-        record["account_id"] = f"{self.council}-{ACCOUNT_WORD[record['account_kind']]}-{reference}"
+        record["account_id"] = f"{council}-{ACCOUNT_WORD[record['account_kind']]}-{reference}"
         record["reference"] = reference
         record["amount"] = _amount(row["amount"], record["payment_type"])
         reversal_of = (row.get("reversal_of") or "").strip()
@@ -164,7 +166,7 @@ class CashReceiptsAdapter(Adapter):
             if record["payment_type"] != "reversal":
                 raise RecordError(f"reversal_of is {reversal_of!r}, but a {record['payment_type']} reverses nothing; "
                                   "only txn_type X names a receipt")
-            record["reverses_payment_id"] = f"{self.council}-rcpt-{code_field(reversal_of, 'reversal_of')}"
+            record["reverses_payment_id"] = f"{council}-rcpt-{code_field(reversal_of, 'reversal_of')}"
         written = METHODS.to_native(record["method"])
         if row["mop"].strip() != written:  # a code writing would not give back: keep it (the loss rule)
             record["extensions"].setdefault(NAMESPACE, {})["mop"] = row["mop"].strip()
@@ -176,36 +178,39 @@ class CashReceiptsAdapter(Adapter):
         extra = [name.strip().lower() for name in self.settings.get("extra_columns", "").split(",") if name.strip()]
         header = COLUMNS + tuple(name for name in extra if name not in COLUMNS)
         encoding = self.encoding
-        partial = f"{target}.part"
+        out = NativeOutput(target, encoding=encoding, newline="")  # beside the target until complete
+        finished = False
         try:
-            handle = open(partial, "w", encoding=encoding, newline="")
-        except OSError as exc:
-            raise AdapterError(f"{target}: cannot be written ({exc.strerror})") from None
-        complete = False
-        try:
-            out = csv.writer(handle, lineterminator="\r\n")
-            out.writerow(header)
+            rows = csv.writer(out, lineterminator="\r\n")
+            rows.writerow(header)
             for number, message in enumerate(messages, start=1):
                 position = Position("messages", number)
                 try:
                     row = self.row(message, header)
                     for name, value in row.items():
                         _encodable(value, name, encoding)
+                    back = self.read_back(row, message["council"])
                 except RecordError as exc:
                     yield Rejected(position, message, exc.reason, exc.requirement)
                 except (KeyError, TypeError, ValueError, ArithmeticError) as exc:  # a message that skipped validation
                     yield Rejected(position, message, f"the message lacks or garbles a field a receipt needs "
                                                       f"({type(exc).__name__}: {exc}); validate it first")
                 else:
-                    out.writerow([row[name] for name in header])
-                    yield Converted(position, [message])
-            complete = True
+                    rows.writerow([row[name] for name in header])
+                    # the loss rule: what of the message the row does not give back is reported, never dropped unsaid
+                    yield Converted(position, [message], lost=not_restored(message["data"], back, NAMESPACE))
+            finished = True
         finally:
-            handle.close()
-            if complete:
-                os.replace(partial, target)
-            else:
-                os.remove(partial)
+            out.close(finished)
+
+    def read_back(self, row: dict[str, str], council: str) -> dict[str, Any]:
+        """The record reading ``row`` gives (in memory, with the reader's code); a row that would not read back is
+        a RecordError, so that it is never written."""
+        try:
+            return self.payment(dict(row), council)
+        except RecordError as exc:
+            raise RecordError(f"the receipt line made from it would not read back ({exc.reason}), so it is not "
+                              "written", exc.requirement) from None
 
     def row(self, message: dict[str, Any], header: tuple[str, ...]) -> dict[str, str]:
         """A revenues.payment message -> the receipt row, with the native fields it keeps."""
@@ -216,16 +221,18 @@ class CashReceiptsAdapter(Adapter):
         if message.get("action") == "delete":
             raise RecordError("a deletion cannot be written: a receipt is undone by a reversal (txn_type X)")
         council, data = message["council"], message["data"]
-        kept = dict(data.get("extensions", {}).get(NAMESPACE, {}))
-        no_column = sorted(set(kept) - set(header) - {"mop"})
+        extensions = data.get("extensions", {})
+        kept = dict(extensions.get(NAMESPACE, {}))
+        mop = kept.pop("mop", None)  # written in the mop column below, not as a column of its own
+        no_column = sorted(set(kept) - set(header))
         if no_column:
             raise RecordError(f"it keeps the native field(s) {', '.join(no_column)}, which this file has no column "
                               f"for; give --option extra_columns={','.join(no_column)}")
-        row = RECEIPT.to_row(data, header)
-        mop = kept.get("mop")
-        if mop and METHODS.to_canonical(mop) == data["method"]:
+        row = RECEIPT.to_row({**data, "extensions": {**extensions, NAMESPACE: kept}}, header)
+        if isinstance(mop, str) and _gives(mop, data["method"]):
             row["mop"] = mop
-        row["receipt_no"] = self._receipt_no(council, data)
+        # the key is the id's: a cash-receipts source id that differs is not written, and reported lost
+        row["receipt_no"] = _suffix(data["id"], f"{council}-rcpt-", "id", "<council>-rcpt-<receipt_no>")
         word = ACCOUNT_WORD[data["account_kind"]]
         row["account_ref"] = _suffix(data["account_id"], f"{council}-{word}-", "account_id",
                                      f"<council>-{word}-<account reference>")
@@ -238,12 +245,13 @@ class CashReceiptsAdapter(Adapter):
                                          "<council>-rcpt-<receipt_no>")
         return row
 
-    @staticmethod
-    def _receipt_no(council: str, data: dict[str, Any]) -> str:
-        for source_id in data.get("source_ids", []):
-            if source_id.get("scheme") == KEY:
-                return code_field(source_id.get("value"), "the cash-receipts source id")
-        return _suffix(data["id"], f"{council}-rcpt-", "id", "<council>-rcpt-<receipt_no>")
+
+def _gives(kept: str, method: str) -> bool:
+    """The mop code kept in the extensions is one of the method's codes (else the method's own is written)."""
+    try:
+        return METHODS.to_canonical(kept) == method
+    except RecordError:
+        return False
 
 
 def _header(source: str, fields: list[str]) -> list[str]:
