@@ -18,8 +18,10 @@ from plugshare.adapters.contract import (
     RecordError,
     Rejected,
     garbled_reason,
+    take_message,
 )
 from plugshare.hookspecs import hookimpl
 
 __all__ = ["AS_AT", "COUNCIL", "GARBLED", "Adapter", "AdapterError", "Converted", "Option", "Outcome", "Position",
-           "RecordError", "Rejected", "garbled_reason", "hookimpl"]
+           "RecordError", "Rejected", "garbled_reason", "hookimpl",
+           "take_message"]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import uuid
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -54,6 +54,22 @@ def garbled_reason(exc: Exception, needs: str) -> str:
     what = (f"it has no {missing}" if isinstance(missing, str) and re.fullmatch(r"[a-z_]{1,40}", missing)
             else f"a value of the wrong kind: {type(exc).__name__}")
     return f"the message lacks or garbles a field {needs} needs ({what}); validate it first"
+
+
+def take_message(position: Position, message: dict[str, Any], take: Callable[[], list[str]],
+                 needs: str) -> Outcome:
+    """One message given to a writer: ``take`` maps and writes it and returns the pointers of what it lost.
+
+    A :class:`RecordError` or a :data:`GARBLED` exception becomes a ``Rejected`` with its reason; ``take``
+    maps before it writes, so a rejected message leaves nothing in the output.
+    """
+    try:
+        lost = take()
+    except RecordError as exc:
+        return Rejected(position, message, exc.reason, exc.requirement)
+    except GARBLED as exc:
+        return Rejected(position, message, garbled_reason(exc, needs))
+    return Converted(position, [message], lost=lost)
 
 
 @dataclass(frozen=True)

@@ -17,15 +17,12 @@ from typing import Any
 
 from plugshare.adapters.bacs18 import layout as L
 from plugshare.adapters.contract import (
-    GARBLED,
     Adapter,
     AdapterError,
-    Converted,
     Outcome,
     Position,
     RecordError,
-    Rejected,
-    garbled_reason,
+    take_message,
 )
 from plugshare.adapters.output import NativeOutput
 
@@ -52,15 +49,8 @@ class Writer:
         finished = False
         try:
             for number, message in enumerate(messages, start=1):
-                position = Position("messages", number)
-                try:
-                    lost = self._one(message)
-                except RecordError as exc:
-                    yield Rejected(position, message, exc.reason, exc.requirement)
-                except GARBLED as exc:
-                    yield Rejected(position, message, garbled_reason(exc, "a payment"))
-                else:
-                    yield Converted(position, [message], lost=lost)
+                yield take_message(Position("messages", number), message, lambda m=message: self._one(m),
+                                   "a payment")
             self._finish()
             finished = True
         finally:

@@ -18,15 +18,12 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 from plugshare.adapters.contract import (
-    GARBLED,
     Adapter,
     AdapterError,
-    Converted,
     Outcome,
     Position,
     RecordError,
-    Rejected,
-    garbled_reason,
+    take_message,
 )
 from plugshare.adapters.ctax_fixed import layout as L
 from plugshare.adapters.ctax_fixed.base import MESSAGE_TYPES, NAMESPACE
@@ -56,23 +53,8 @@ class Writer:
         finished = False
         try:
             for number, message in enumerate(messages, start=1):
-                position = Position("messages", number)
-                try:
-                    lines = self._lines(message)
-                    amounts = self._room(lines)
-                except RecordError as exc:
-                    yield Rejected(position, message, exc.reason, exc.requirement)
-                except GARBLED as exc:
-                    yield Rejected(position, message, garbled_reason(exc, "the extract"))
-                else:
-                    if self.out is None:
-                        self._start(message)
-                    for kind, text in lines:
-                        self._line(text)
-                        self.counts[kind] += 1
-                    for name, amount in amounts.items():
-                        self.totals[name] += amount
-                    yield Converted(position, [message], lost=self._lost(message["data"], lines))
+                yield take_message(Position("messages", number), message, lambda m=message: self._take(m),
+                                   "the extract")
             if self.out is None:
                 self._start(None)
             self._finish()
@@ -133,6 +115,19 @@ class Writer:
         return dict(amounts)
 
     # --- the file -------------------------------------------------------------------
+
+    def _take(self, message: dict[str, Any]) -> list[str]:
+        """Map one message to its lines, then write them and add them to the trailer's counts and totals."""
+        lines = self._lines(message)
+        amounts = self._room(lines)
+        if self.out is None:
+            self._start(message)
+        for kind, text in lines:
+            self._line(text)
+            self.counts[kind] += 1
+        for name, amount in amounts.items():
+            self.totals[name] += amount
+        return self._lost(message["data"], lines)
 
     def _start(self, message: dict[str, Any] | None) -> None:
         moment = self.adapter.as_at

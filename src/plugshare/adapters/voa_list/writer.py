@@ -13,14 +13,11 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from plugshare.adapters.contract import (
-    GARBLED,
     AdapterError,
-    Converted,
     Outcome,
     Position,
     RecordError,
-    Rejected,
-    garbled_reason,
+    take_message,
 )
 from plugshare.adapters.loss import not_restored
 from plugshare.adapters.output import NativeOutput
@@ -43,17 +40,8 @@ class Writer:
         finished = False
         try:
             for number, message in enumerate(messages, start=1):
-                position = Position("messages", number)
-                try:
-                    values = self.values(message)
-                except RecordError as exc:
-                    yield Rejected(position, message, exc.reason, exc.requirement)
-                    continue
-                except GARBLED as exc:
-                    yield Rejected(position, message, garbled_reason(exc, "a list entry"))
-                    continue
-                self._write(SEPARATOR.join(values) + SEPARATOR)
-                yield Converted(position, [message], lost=self.lost(message, values))
+                yield take_message(Position("messages", number), message, lambda m=message: self._take(m),
+                                   "a list entry")
             if not self.written:
                 raise AdapterError(f"{self.target}: no list entry could be written, so no file was made; see the "
                                    f"rejected messages")
@@ -64,6 +52,12 @@ class Writer:
     def line(self, message: dict[str, Any]) -> str:
         """One message -> its list line (without the line end); RecordError when it cannot be written."""
         return SEPARATOR.join(self.values(message)) + SEPARATOR
+
+    def _take(self, message: dict[str, Any]) -> list[str]:
+        """Write one message's line; what of it the line does not carry."""
+        values = self.values(message)
+        self._write(SEPARATOR.join(values) + SEPARATOR)
+        return self.lost(message, values)
 
     def values(self, message: dict[str, Any]) -> list[str]:
         """One message -> the 28 values of its list line; RecordError when it cannot be written."""
