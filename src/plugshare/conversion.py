@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from plugshare.adapters.contract import Adapter, AdapterError, Converted, Outcome, Position, Rejected
-from plugshare.adapters.output import NativeOutput
+from plugshare.adapters.files import NativeOutput
 from plugshare.validation.reader import InputError, read_path
 from plugshare.validation.validator import MessageValidator
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from plugshare.adapters import AS_AT, COUNCIL, Adapter, AdapterError, Converted, Option, Outcome, Position, Rejected
 from plugshare.adapters.contract import RecordError
+from plugshare.adapters.files import NativeOutput
 from plugshare.adapters.loss import not_restored
 from plugshare.adapters.mapping import (
     CodeList,
@@ -26,7 +27,6 @@ from plugshare.adapters.mapping import (
     parse_date,
     parse_money,
 )
-from plugshare.adapters.output import NativeOutput
 
 KEY = "cash-receipts"
 NAMESPACE = f"native.{KEY}"

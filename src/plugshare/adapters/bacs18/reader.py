@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from plugshare.adapters.bacs18 import layout as L
 from plugshare.adapters.contract import AdapterError, RecordError
+from plugshare.adapters.files import numbered_lines
 
 DAILY_WORK_CODE = "1 DAILY  "
 MULTI_WORK_CODE = "4 MULTI  "
@@ -43,18 +44,6 @@ class _Section:
     total: int = 0
     unreadable: int = 0
     originators: set[tuple[str, str]] = field(default_factory=set)
-
-
-def lines(path: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines without their line ends; bytes that are not UTF-8 are kept to be named, not dropped."""
-    try:
-        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="")
-    except OSError as exc:
-        raise AdapterError(f"{path}: cannot be read ({exc.strerror}); check the file name and that it is a "
-                           f"file") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            yield number, raw.rstrip("\r\n")
 
 
 def is_contra(upper: str) -> bool:
@@ -88,7 +77,7 @@ def _field(path: str, number: int, text: str, spec: L.Field) -> str:
 
 def scan(path: str) -> FileFacts:
     """The first pass: labels, contras and trailer totals; raises AdapterError naming the first problem."""
-    numbered = (item for item in lines(path) if item[1] != "")
+    numbered = (item for item in numbered_lines(path) if item[1] != "")
     labels: dict[str, tuple[int, str]] = {}
     for name in ("VOL1", "HDR1", "HDR2", "UHL1"):
         number, text = next(numbered, (0, ""))
@@ -228,7 +217,7 @@ def payments(path: str) -> Iterator[tuple[int, int, str]]:
     """The second pass: (payment number, line number, text) for each data record that is not a contra."""
     count = 0
     seen_labels = 0
-    for number, text in lines(path):
+    for number, text in numbered_lines(path):
         if text == "":
             continue
         if seen_labels < 4:

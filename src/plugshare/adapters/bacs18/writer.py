@@ -24,7 +24,7 @@ from plugshare.adapters.contract import (
     RecordError,
     take_message,
 )
-from plugshare.adapters.output import NativeOutput
+from plugshare.adapters.files import NativeOutput
 
 BANK_ACCOUNT, PAYSLIP = "payroll.bank-account", "payroll.payslip"
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from plugshare.adapters.contract import AdapterError, RecordError
 from plugshare.adapters.ctax_fixed import layout as L
 from plugshare.adapters.ctax_fixed.base import MAX_INSTALMENTS
+from plugshare.adapters.files import numbered_lines
 
 LAYOUT_VERSION = "CT03"
 #: the amount each counted record type adds to the trailer's hash totals
@@ -33,21 +34,9 @@ class Header:
     financial_year: int
 
 
-def lines(path: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines without their line ends; bytes that are not UTF-8 are kept to be named, not dropped."""
-    try:
-        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="")
-    except OSError as exc:
-        raise AdapterError(f"{path}: cannot be read ({exc.strerror}); check the file name and that it is a "
-                           f"file") from None
-    with handle:
-        for number, raw in enumerate(handle, start=1):
-            yield number, raw.rstrip("\r\n")
-
-
 def scan(path: str, billing_authority: str | None = None) -> Header:
     """The first pass: the header, then every record counted and hashed against the trailer."""
-    numbered = ((number, text) for number, text in lines(path) if text.strip() != "")
+    numbered = ((number, text) for number, text in numbered_lines(path) if text.strip() != "")
     first = next(numbered, None)
     if first is None:
         raise AdapterError(f"{path}: the file is empty; a council tax extract starts with its HDR header record")
@@ -148,7 +137,7 @@ def record_groups(path: str) -> Iterator[tuple[int, list[tuple[int, str]]]]:
     """
     count = 0
     bill: list[tuple[int, str]] | None = None
-    for number, text in lines(path):
+    for number, text in numbered_lines(path):
         if text.strip() == "":
             continue
         kind = text[:L.RECORD_TYPE_WIDTH]

@@ -29,8 +29,8 @@ from plugshare.adapters.ctax_fixed import layout as L
 from plugshare.adapters.ctax_fixed.base import MESSAGE_TYPES, NAMESPACE
 from plugshare.adapters.ctax_fixed.reader import HASHED, LAYOUT_VERSION
 from plugshare.adapters.ctax_fixed.records import Mapper
+from plugshare.adapters.files import NativeOutput
 from plugshare.adapters.loss import not_restored
-from plugshare.adapters.output import NativeOutput
 from plugshare.calculations import financial_year_of, is_year_label
 
 RECORD_TYPES = {message_type: kind for kind, message_type in MESSAGE_TYPES.items()}

@@ -19,8 +19,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from plugshare.adapters.contract import AdapterError, RecordError
+from plugshare.adapters.files import NativeOutput
 from plugshare.adapters.hr_csv.layout import TABLES, Table
-from plugshare.adapters.output import NativeOutput
 
 BOM = b"\xef\xbb\xbf"
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

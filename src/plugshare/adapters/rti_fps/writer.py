@@ -27,8 +27,8 @@ from plugshare.adapters.contract import (
     Rejected,
     garbled_reason,
 )
+from plugshare.adapters.files import NativeOutput
 from plugshare.adapters.loss import not_restored
-from plugshare.adapters.output import NativeOutput
 from plugshare.adapters.rti_fps import nodes as N
 from plugshare.adapters.rti_fps import schema as S
 from plugshare.adapters.rti_fps.document import DECLARATION, Node, close_tag, leaf, lines, open_tag

@@ -19,8 +19,8 @@ from plugshare.adapters.contract import (
     RecordError,
     take_message,
 )
+from plugshare.adapters.files import NativeOutput
 from plugshare.adapters.loss import not_restored
-from plugshare.adapters.output import NativeOutput
 from plugshare.adapters.voa_list.entry import HEREDITAMENT, kept_forms, to_record, writable
 from plugshare.adapters.voa_list.layout import SEPARATOR
 

@@ -1,11 +1,25 @@
-"""A native file being written, so that a conversion never leaves half a file behind."""
+"""Native files: read as numbered lines, written so that a conversion never leaves half a file behind."""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 
 from plugshare.adapters.contract import AdapterError
+
+
+def numbered_lines(path: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines without their line ends; bytes that are not UTF-8 are kept (surrogate-escaped) so that a
+    reason can name them, never dropped. A file that cannot be opened is an :class:`AdapterError`."""
+    try:
+        handle = open(path, encoding="utf-8", errors="surrogateescape", newline="")
+    except OSError as exc:
+        raise AdapterError(f"{path}: cannot be read ({exc.strerror}); check the file name and that it is a "
+                           f"file") from None
+    with handle:
+        for number, raw in enumerate(handle, start=1):
+            yield number, raw.rstrip("\r\n")
 
 
 class NativeOutput:
