@@ -24,6 +24,8 @@ ALLOWED = {
     "testing": {"adapters", "plugins", "conversion", "validation", "models"},
     "scaffold": set(),
     "samples": {"adapters", "plugins", "conversion"},
+    "client": {"models"},
+    "api": {"models", "validation", "standard", "paths", "adapters", "plugins", "conversion"},
 }
 
 

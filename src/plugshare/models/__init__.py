@@ -50,6 +50,13 @@ def message_type_of(ce_type: str) -> str | None:
     return None
 
 
+def api_path(message_type: str) -> str:
+    """Where a message type lives in the REST API, below a council: ``hr.person`` -> ``hr/person``."""
+    if message_type not in MESSAGE_TYPES:
+        raise KeyError(f"{message_type!r} is not a message type of the standard")
+    return message_type.replace(".", "/", 1)
+
+
 @cache
 def message_model(message_type: str) -> type[Envelope]:
     """The envelope model whose ``type`` is fixed to this message type and whose ``data`` is its record."""
@@ -66,4 +73,4 @@ def message_model(message_type: str) -> type[Envelope]:
 
 
 __all__ = ["MESSAGE_TYPES", "RECORD_MODELS", "STANDARD_VERSION", "message_model", "cloudevents_type",
-           "message_type_of", "Record", "Envelope"]
+           "message_type_of", "api_path", "Record", "Envelope"]
