@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint spec clean
+.PHONY: demo test lint spec serve clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
+
+# The reference server on http://127.0.0.1:$(PORT)/v1 with the synthetic shared service loaded,
+# in memory; it prints a token for the three fictional councils. Stop with Ctrl-C.
+PORT ?= 8080
+serve: $(STAMP)
+	$(BIN)/plugshare serve --port $(PORT) --synthetic --token-for E07000991 --token-for E07000992 --token-for E07000993
 
 # Regenerate the published artefacts under spec/ from the models.
 spec: $(STAMP)

@@ -26,6 +26,8 @@ ALLOWED = {
     "samples": {"adapters", "plugins", "conversion"},
     "client": {"models"},
     "api": {"models", "validation", "standard", "paths", "adapters", "plugins", "conversion"},
+    "conformance": {"models", "validation", "standard", "paths", "client", "plugins", "adapters", "conversion",
+                    "synthetic", "hookspecs", "identifiers", "progress", "samples"},
 }
 
 

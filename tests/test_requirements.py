@@ -1,11 +1,15 @@
-"""Every MUST requirement of the catalogue has a valid case and an invalid case.
+"""Every MUST requirement of the catalogue is verified.
 
-The invalid case is the published example that breaks it (a valid message with
-one named change); the valid case is the same message before the change. The
-test asserts that the change, and only the change, breaks that requirement.
+A requirement on messages has a valid case and an invalid case: the invalid
+case is the published example that breaks it (a valid message with one named
+change); the valid case is the same message before the change. The test asserts
+that the change, and only the change, breaks that requirement. A requirement of
+the REST API binds servers and clients, not messages: the API's tests cite it.
 """
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
@@ -14,7 +18,10 @@ from plugshare.standard.requirements import RETIRED, SECTIONS, catalogue
 from plugshare.validation.reader import read_path
 from plugshare.validation.validator import validate_entries
 
-MUST = [r for r in catalogue() if r.level == "MUST"]
+MESSAGE_CHECKS = ("reader", "schema", "rule")
+MUST = [r for r in catalogue() if r.level == "MUST" and r.enforced_by in MESSAGE_CHECKS]
+API = [r for r in catalogue() if r.enforced_by == "api"]
+TESTS = Path(__file__).resolve().parent
 BREACH_BY_REQUIREMENT = {b.requirement: b for b in BREACHES}
 
 
@@ -70,3 +77,31 @@ def test_each_requirement_text_uses_the_keyword_of_its_level():
         other = "SHOULD" if requirement.level == "MUST" else "MUST"
         assert requirement.level in requirement.text, requirement.id
         assert f" {other} " not in requirement.text, requirement.id
+
+
+def test_every_requirement_is_checked_by_a_known_kind_of_check():
+    assert {r.enforced_by for r in catalogue()} == {*MESSAGE_CHECKS, "api"}
+
+
+def test_api_requirements_are_numbered_in_their_section():
+    assert [r.id for r in API] == [f"PS-API-{n:03d}" for n in range(1, len(API) + 1)]
+    assert len(API) >= 17
+    assert {r.section for r in API} == {"The REST API"}
+    assert all(r.id.startswith("PS-API-") for r in API)
+    assert not [r.id for r in catalogue() if r.id.startswith("PS-API-") and r.enforced_by != "api"]
+
+
+def test_every_api_requirement_is_cited_by_a_test():
+    """API requirements have no example message: a test under tests/ that checks each one names it."""
+    cited = {match for path in TESTS.rglob("*.py") if path.name != Path(__file__).name
+             for match in re.findall(r"PS-API-[0-9]{3}", path.read_text(encoding="utf-8"))}
+    uncited = [r.id for r in API if r.id not in cited]
+    assert not uncited, f"API requirements no test cites: {uncited}"
+
+
+def test_every_api_requirement_is_cited_in_the_openapi_document(spec):
+    """A supplier reading only openapi.yaml meets every API requirement where it applies."""
+    document = (spec / "openapi.yaml").read_text(encoding="utf-8")
+    cited = set(re.findall(r"PS-API-[0-9]{3}", document))
+    assert not [r.id for r in API if r.id not in cited], "API requirements openapi.yaml never names"
+    assert cited <= {r.id for r in API}, "openapi.yaml names an API requirement the catalogue lacks"

@@ -241,6 +241,250 @@ class _quarantine_file:
             self.handle.close()
 
 
+# --- the API server -----------------------------------------------------------------
+
+
+def _councils(codes: tuple[str, ...], option: str) -> list[str]:
+    from plugshare.identifiers import gss_problem
+
+    for code in codes:
+        problem = gss_problem(code)
+        if problem:
+            raise click.BadParameter(problem, param_hint=option)
+    return list(dict.fromkeys(codes))
+
+
+def _open_store(db: str, must_exist: bool = False):
+    """The server's store; a missing file is an error when ``must_exist`` (listing tokens of a typo'd path)."""
+    import sqlite3
+
+    from plugshare.api.store import MEMORY, StoreError, open_store
+
+    if must_exist and (db == MEMORY or not Path(db).is_file()):
+        raise click.ClickException(f"{db}: no such database file; give the --db the server was started with")
+    try:
+        return open_store(db)
+    except (StoreError, OSError, sqlite3.Error) as exc:
+        raise click.ClickException(f"{db}: the database cannot be opened ({exc})") from None
+
+
+@main.command()
+@click.option("--db", default=":memory:", show_default=True,
+              help="SQLite database file holding records and tokens; :memory: lasts as long as the server.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8080, show_default=True,
+              help="Port to listen on; 0 picks a free one (the address is printed).")
+@click.option("--token-for", "token_for", multiple=True, metavar="CODE",
+              help="Make a token at start for this council (repeatable: one token for all given) and print it.")
+@click.option("--load", "load_paths", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Canonical messages (NDJSON, JSON or a directory) to load at start; validated first.")
+@click.option("--synthetic", is_flag=True,
+              help="Load the synthetic shared service of three fictional councils at start.")
+@click.option("--adapter", "adapter_key", default=None, metavar="KEY",
+              help="Gateway mode: serve, read-only, what this adapter reads from --adapter-source.")
+@click.option("--adapter-source", default=None, metavar="PATH|URL", help="What the gateway's adapter reads.")
+@click.option("--adapter-option", "adapter_options", multiple=True, metavar="NAME=VALUE",
+              help="An option of the gateway's adapter. Repeatable.")
+@click.option("--refresh", "refresh_seconds", type=click.FloatRange(min=0), default=0.0,
+              help="Gateway mode: read the source again every so many seconds (0: only at start).")
+@click.option("--quarantine", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Gateway mode: NDJSON file for source records that could not be converted (rewritten at each "
+                   "refresh).")
+@click.option("--access-log/--no-access-log", default=True, show_default=True)
+def serve(db: str, host: str, port: int, token_for: tuple[str, ...], load_paths: tuple[Path, ...], synthetic: bool,
+          adapter_key: str | None, adapter_source: str | None, adapter_options: tuple[str, ...],
+          refresh_seconds: float, quarantine: Path | None, access_log: bool) -> None:
+    """Serve the standard's REST API: the reference server, or with --adapter a read-only gateway.
+
+    Every request acts for one council with a bearer token bound to it (make one with 'plugshare tokens
+    create' or --token-for). Stop with Ctrl-C or SIGTERM: requests in flight finish and the database is
+    closed cleanly.
+    """
+    import threading
+
+    from plugshare.api import server
+    from plugshare.api.app import make_app
+    from plugshare.api.tokens import create_token, list_tokens
+
+    if adapter_key is None and (adapter_source or adapter_options or refresh_seconds or quarantine):
+        raise click.UsageError("--adapter-source, --adapter-option, --refresh and --quarantine need --adapter")
+    if adapter_key is not None and (load_paths or synthetic):
+        raise click.UsageError("--load and --synthetic fill the reference server; a gateway (--adapter) serves "
+                               "only what its adapter reads")
+    councils = _councils(token_for, "--token-for")
+    store = _open_store(db)
+    stopping = threading.Event()
+    refresher: threading.Thread | None = None
+    try:
+        if adapter_key is not None:
+            app, refresher = _gateway_app(store, adapter_key, adapter_source, adapter_options, refresh_seconds,
+                                          quarantine, stopping)
+        else:
+            _load(store, load_paths, synthetic)
+            app = make_app(store)
+        if councils:
+            token = create_token(store, councils, label="plugshare serve --token-for")
+            click.echo(f"token for {' '.join(councils)}: {token}")
+        elif not any(info.active() for info in list_tokens(store)):
+            click.echo("note: no token can use this server yet; start it with --token-for CODE, or run "
+                       f"'plugshare tokens create --db {db} --council CODE'", err=True)
+
+        def announce(where) -> None:
+            kind = f"gateway over {adapter_key}" if adapter_key else "reference server"
+            click.echo(f"plugshare {kind} listening on {where.url} (API at {where.url}/v1, database {db})")
+            sys.stdout.flush()
+
+        try:
+            server.run(app, host, port, announce, access_log=access_log)
+        except OSError as exc:  # only binding: an OSError while loading data is not about the address
+            raise click.ClickException(f"cannot listen on {host}:{port} ({exc.strerror or exc})") from None
+    finally:
+        stopping.set()
+        if refresher is not None:  # a refresh in progress ends at its next batch, once the store is closed
+            refresher.join(server.GRACEFUL_SHUTDOWN_SECONDS)
+        store.close()
+
+
+def _load(store, paths: tuple[Path, ...], synthetic: bool) -> None:
+    from plugshare.adapters.contract import AdapterError
+    from plugshare.conversion import CanonicalSource, ConversionSummary, read_valid
+
+    for path in paths:
+        summary = ConversionSummary()
+        try:
+            changes = store.load(read_valid(CanonicalSource(), str(path), summary))
+        except AdapterError as exc:
+            raise click.ClickException(str(exc)) from None
+        skipped = f", {summary.quarantined} invalid record(s) not loaded" if summary.quarantined else ""
+        click.echo(f"loaded {path}: {sum(changes.values())} message(s){skipped}", err=True)
+    if synthetic:
+        from plugshare.synthetic import generate
+
+        changes = store.load(generate())
+        click.echo(f"loaded the synthetic shared service: {sum(changes.values())} message(s)", err=True)
+
+
+def _gateway_app(store, adapter_key: str, source: str | None, option_pairs: tuple[str, ...], every: float,
+                 quarantine: Path | None, stopping):
+    """The read-only app over an adapter's source, read once now; and the thread refreshing it, if ``every``."""
+    import threading
+
+    from plugshare.adapters.contract import AdapterError
+    from plugshare.api.app import make_app
+    from plugshare.api.gateway import gateway_capabilities, refresh
+    from plugshare.conversion import Quarantine
+    from plugshare.plugins import PluginError
+
+    try:
+        options = _parse_options(option_pairs)
+    except click.BadParameter as exc:
+        raise click.BadParameter(exc.message, param_hint="--adapter-option") from None
+    try:
+        cls = _host().adapter(adapter_key)
+    except PluginError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not cls.reads:
+        raise click.ClickException(f"the {adapter_key} adapter does not read; a gateway serves what an adapter reads")
+    if source is None:
+        raise click.UsageError(f"--adapter-source: give the {cls.source_kind} the {adapter_key} adapter reads")
+    unknown = sorted(set(options) - {o.name for o in cls.options})
+    if unknown:
+        raise click.UsageError(f"the {adapter_key} adapter has no option {', '.join(unknown)} "
+                               f"(see 'plugshare adapters show {adapter_key}')")
+    try:
+        adapter = cls(options)
+        with _quarantine_file(quarantine) as stream:
+            result = refresh(store, adapter, source, Quarantine(stream))
+    except AdapterError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"gateway over {adapter_key}: {result.describe()}", err=True)
+    refresher = None
+    if every:
+        def again() -> None:
+            while not stopping.wait(every):
+                try:
+                    with _quarantine_file(quarantine) as stream:  # rewritten: what the current copy lacks
+                        result = refresh(store, adapter, source, Quarantine(stream))
+                    click.echo(f"gateway refresh: {result.describe()}", err=True)
+                except AdapterError as exc:  # the source is unreadable for now: keep serving the last copy
+                    click.echo(f"gateway refresh failed, still serving the last copy: {exc}", err=True)
+                except Exception as exc:  # one failed refresh must not end the refreshing
+                    if stopping.is_set():  # the server stopped and closed the store under this refresh
+                        return
+                    # the type only: the message of an unexpected failure may quote a source record
+                    click.echo(f"gateway refresh failed ({type(exc).__name__}), still serving the last copy",
+                               err=True)
+
+        refresher = threading.Thread(target=again, name="gateway-refresh", daemon=True)
+        refresher.start()
+    return make_app(store, capabilities=gateway_capabilities(adapter), read_only=True), refresher
+
+
+@main.group()
+def tokens() -> None:
+    """Bearer tokens of the reference server, each bound to the councils it may act for."""
+
+
+@tokens.command("create")
+@click.option("--db", required=True, help="The server's SQLite database file.")
+@click.option("--council", "councils", multiple=True, required=True, metavar="CODE",
+              help="A council (GSS code) the token may act for. Repeatable.")
+@click.option("--label", default=None, help="Who or what the token is for.")
+@click.option("--expires-in", "expires_in", type=click.IntRange(min=1), default=None, metavar="DAYS",
+              help="Days until the token stops working (default: never).")
+def tokens_create(db: str, councils: tuple[str, ...], label: str | None, expires_in: int | None) -> None:
+    """Make a token and print it on standard output; it is stored hashed and cannot be shown again."""
+    import datetime as dt
+
+    from plugshare.api.tokens import create_token
+
+    codes = _councils(councils, "--council")
+    if db == ":memory:":
+        raise click.BadParameter("a token in :memory: would vanish at once; give the server's database file",
+                                 param_hint="--db")
+    expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=expires_in) if expires_in else None
+    store = _open_store(db)
+    try:
+        click.echo(create_token(store, codes, label=label, expires_at=expires))
+    finally:
+        store.close()
+
+
+@tokens.command("list")
+@click.option("--db", required=True, help="The server's SQLite database file.")
+def tokens_list(db: str) -> None:
+    """List tokens (never their secrets): id, councils, state, label."""
+    from plugshare.api.tokens import list_tokens
+
+    store = _open_store(db, must_exist=True)
+    try:
+        for info in list_tokens(store):
+            state = (f"revoked {info.revoked_at}" if info.revoked_at else "expired" if not info.active()
+                     else f"expires {info.expires_at}" if info.expires_at else "active")
+            click.echo(f"{info.token_id}  {' '.join(info.councils):<32} {state:<40} {info.label or ''}".rstrip())
+    finally:
+        store.close()
+
+
+@tokens.command("revoke")
+@click.option("--db", required=True, help="The server's SQLite database file.")
+@click.argument("token_id")
+def tokens_revoke(db: str, token_id: str) -> None:
+    """Revoke a token by its id (the part after psk_); it stops working at once."""
+    from plugshare.api.tokens import revoke_token, split_token
+
+    parts = split_token(token_id)
+    shown = parts[0] if parts else token_id  # given the whole token, never echo its secret
+    store = _open_store(db, must_exist=True)
+    try:
+        if not revoke_token(store, token_id):
+            click.echo(f"error: no active token {shown!r} in {db}", err=True)
+            sys.exit(1)
+        click.echo(f"revoked {shown}")
+    finally:
+        store.close()
+
+
 @main.command("new-adapter")
 @click.argument("name")
 @click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None,

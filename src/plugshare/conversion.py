@@ -144,6 +144,20 @@ def convert(source: Adapter | CanonicalSource, input_path: str, target: Adapter 
     return summary
 
 
+def read_valid(source: Adapter | CanonicalSource, input_path: str, summary: ConversionSummary,
+               quarantine: Quarantine | None = None, validator: MessageValidator | None = None,
+               progress: Callable[[ConversionSummary], None] | None = None) -> Iterator[dict[str, Any]]:
+    """The valid messages an adapter reads from ``input_path``, counted into ``summary``.
+
+    A record with an invalid message is quarantined whole, as in a conversion, so a gateway or a loader
+    serves exactly what a conversion to canonical NDJSON would write. Raises AdapterError for unusable input.
+    """
+    valid = _valid_messages(source.read(input_path), summary, quarantine or Quarantine(None),
+                            validator or MessageValidator(), progress)
+    for message, _, _ in valid:
+        yield message
+
+
 def _valid_messages(outcomes: Iterable[Outcome], summary: ConversionSummary, quarantine: Quarantine,
                     validator: MessageValidator, progress) -> Iterator[tuple[dict[str, Any], Position, Any]]:
     for outcome in outcomes:

@@ -60,7 +60,8 @@ def run_demo(out: Path, seed: int, employees: int, echo: Callable[[str], None]) 
     echo(f"  the {caught + len(missed)} published invalid examples: {caught} rejected naming the requirement they break"
          + (f"; NOT caught: {', '.join(missed)}" if missed else ""))
     adapters_ok = _convert_samples(out / "adapters", echo)
-    return 0 if not invalid and not missed and adapters_ok else 1
+    api_ok = _api_round_trip(data_file, out / "api", echo)
+    return 0 if not invalid and not missed and adapters_ok and api_ok else 1
 
 
 def _convert_samples(out: Path, echo: Callable[[str], None]) -> bool:
@@ -84,6 +85,75 @@ def _convert_samples(out: Path, echo: Callable[[str], None]) -> bool:
     echo("  every message converted was validated against the published schemas and rules; each quarantined record")
     echo("  is kept with its position and reason in the .quarantine.ndjson beside its output")
     return ok
+
+
+def _api_round_trip(data_file: Path, out: Path, echo: Callable[[str], None]) -> bool:
+    """Each council's data through the reference server's REST API over loopback: import, export, compare."""
+    from plugshare.api.app import make_app
+    from plugshare.api.server import running
+    from plugshare.api.store import open_store
+    from plugshare.api.tokens import create_token
+    from plugshare.client import Forbidden, PlugshareClient
+    from plugshare.models.canonical import canonical_json
+
+    out.mkdir(parents=True, exist_ok=True)
+    by_council: dict[str, list[dict]] = {c.gss_code: [] for c in COUNCILS}
+    with open(data_file, encoding="utf-8") as handle:
+        for line in handle:
+            message = json.loads(line)
+            by_council[message["council"]].append(message)
+    store = open_store(":memory:")
+    tokens = {code: create_token(store, [code], label="demo") for code in by_council}
+    ok = True
+    echo("")
+    with store, running(make_app(store)) as where:
+        echo(f"  REST API: the reference server on {where.url}/v1 (SQLite in memory), one token per council")
+        for code, messages in by_council.items():
+            with PlugshareClient(where.url, tokens[code], council=code) as client:
+                result = client.import_messages([*messages, *_broken(messages)])
+                rejected = [ack for ack in result if ack["status"] == "rejected"]
+                summary = result.summary
+                exported = list(client.export())
+                again = client.import_messages(messages)
+                changes = Counter(ack.get("change") for ack in again)
+                equal = sorted(map(canonical_json, exported)) == sorted({canonical_json(m): 1 for m in messages})
+                unique = {(m["type"], m["data"]["id"]) for m in messages}
+                ok &= equal and summary["rejected"] == 2 and set(changes) == {"unchanged"} and \
+                    len(exported) == len(unique)
+                with open(out / f"{code}.export.ndjson", "w", encoding="utf-8") as export_file:
+                    export_file.writelines(json.dumps(m, ensure_ascii=False) + "\n" for m in exported)
+                echo(f"  {code}: import {summary['lines']} lines: {summary['accepted']} accepted, "
+                     f"{summary['rejected']} rejected; export {len(exported)} records, "
+                     f"{'equal to what was imported' if equal else 'NOT EQUAL to what was imported'}; "
+                     f"import again: {changes.get('unchanged', 0)} unchanged, no duplicates")
+                for ack in rejected:
+                    error = ack["errors"][0]
+                    where_ = f"{error['pointer']}: " if error.get("pointer") else ""
+                    echo(f"      line {ack['line']} rejected: [{error['requirement']}] {where_}{error['reason']}")
+        first, second = list(by_council)[:2]
+        with PlugshareClient(where.url, tokens[first], council=second) as client:
+            try:
+                next(iter(client.list("hr.person")))
+                echo(f"  tenancy: {first}'s token READ {second}'s records")
+                ok = False
+            except Forbidden as exc:
+                echo(f"  tenancy: {first}'s token asking for {second}'s records: {exc.status} [{exc.requirement}]")
+    echo(f"  each council's export -> {out}")
+    return ok
+
+
+def _broken(messages: list[dict]) -> list[dict]:
+    """Two invalid copies of a council's first person: an NI number never issued, and a misplaced council."""
+    person = next(m for m in messages if m["type"] == "uk.plugshare.hr.person")
+    bad_nino, other_council = json.loads(json.dumps(person)), json.loads(json.dumps(person))
+    for copy, suffix in ((bad_nino, "-x1"), (other_council, "-x2")):
+        copy["id"] += suffix
+        copy["data"]["id"] += suffix
+        if "subject" in copy:
+            copy["subject"] = copy["data"]["id"]
+    bad_nino["data"]["ni_number"] = "QQ123456C"
+    other_council["council"] = next(c.gss_code for c in COUNCILS if c.gss_code != person["council"])
+    return [bad_nino, other_council]
 
 
 def _check_invalid_examples() -> tuple[int, list[str]]:

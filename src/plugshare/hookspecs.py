@@ -35,3 +35,14 @@ def plugshare_register_adapters(register: Callable[[type], None]) -> None:
     :class:`plugshare.adapters.contract.Adapter`). Two adapters with the same
     key are an error naming both plugins. Returns nothing.
     """
+
+
+@hookspec
+def plugshare_register_checks(register: Callable[[object], None]) -> None:
+    """Contribute conformance checks, so a council or a certification body can add local ones.
+
+    Called once per plugin when the suite collects its checks. Call ``register(check)`` once for each
+    :class:`plugshare.conformance.model.Check` the plugin provides. A check's id is stable (``PSC-`` plus an
+    area and a number; local checks use their own area) and is never reused once retired; two checks with
+    the same id are an error naming both plugins. Returns nothing.
+    """

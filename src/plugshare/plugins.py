@@ -35,6 +35,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "plugshare.adapters.bacs18",
     "plugshare.adapters.ctax_fixed",
     "plugshare.adapters.voa_list",
+    "plugshare.conformance.builtin",
 )
 
 
@@ -93,6 +94,13 @@ class PluginHost:
                 for adapter in _collect(impl.function):
                     self._add_adapter(adapter, self.plugins[impl.plugin_name])
         return self._adapters
+
+    def contributions(self, hook_name: str) -> list[tuple[Any, PluginInfo]]:
+        """What every plugin registered through ``hook_name`` (a ``register`` hook), in registration order,
+        each with the plugin that contributed it, for layers that validate their own kind of contribution."""
+        hook = getattr(self.manager.hook, hook_name)
+        return [(item, self.plugins[impl.plugin_name]) for impl in hook.get_hookimpls()
+                for item in _collect(impl.function)]
 
     def adapter(self, key: str) -> type[Adapter]:
         adapters = self.adapters()

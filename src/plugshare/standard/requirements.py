@@ -3,6 +3,8 @@
 Requirements enforced by the published schemas are declared here and cited in
 the schemas by ``x-requirement``; those enforced by business rules come from
 the rule registry; those about reading a stream are enforced by the reader.
+Those of the REST API (section API) bind servers and clients rather than
+messages: the API's tests and the conformance suite check them.
 ``plugshare spec export`` writes the catalogue to spec/requirements.json. Ids
 are stable: a retired id stays reserved in ``RETIRED`` and is never reused.
 """
@@ -28,7 +30,7 @@ class Requirement:
     level: Level
     text: str
     message_types: tuple[str, ...]
-    enforced_by: str  # "reader", "schema" or "rule"
+    enforced_by: str  # "reader", "schema", "rule" or "api"
 
     @property
     def section(self) -> str:
@@ -51,6 +53,7 @@ SECTIONS = {
     "CT": "Council tax",
     "REV": "Revenues payments",
     "NDR": "Business rates",
+    "API": "The REST API",
 }
 
 #: Ids that were once used and must never be reused.
@@ -139,9 +142,71 @@ DECLARED: tuple[Requirement, ...] = (
 )
 
 
+def _api(id: str, name: str, text: str, level: Level = "MUST"):
+    return Requirement(id, name, level, text, ALL, "api")
+
+
+API: tuple[Requirement, ...] = (
+    _api("PS-API-001", "problem-details",
+         "A response to a request under /v1/councils with a status of 400 or more MUST carry an RFC 9457 "
+         "problem (application/problem+json) giving its type, title, status, detail and the request path, "
+         "and never a traceback."),
+    _api("PS-API-002", "bearer-authentication",
+         "A request under /v1/councils MUST be authenticated with a bearer token the server knows and that is "
+         "neither revoked nor expired; any other request MUST be answered 401 with the challenge "
+         "WWW-Authenticate: Bearer realm=\"plugshare\"."),
+    _api("PS-API-003", "council-tenancy",
+         "A credential MUST act only for the councils it is bound to: a request for another council MUST be "
+         "answered 403, the same for every endpoint, and no data of another council is ever read, listed, "
+         "exported or written."),
+    _api("PS-API-004", "writes-validated",
+         "A server MUST validate every message written to it as `plugshare validate` does, and MUST refuse a "
+         "message that breaks a MUST requirement, naming the requirements broken (422 for PUT, a rejected "
+         "line for an import), without storing anything."),
+    _api("PS-API-005", "type-matches-path",
+         "The type of a message written by PUT MUST be the message type of the path it is written to."),
+    _api("PS-API-006", "put-carries-upsert",
+         "A message written by PUT MUST have the action upsert; a record is deleted by DELETE or by a delete "
+         "message in an import."),
+    _api("PS-API-007", "id-matches-path",
+         "The data.id of a message written by PUT MUST equal the record id in the path."),
+    _api("PS-API-008", "council-matches-path",
+         "The council of a message written by PUT or by an import MUST equal the council in the path."),
+    _api("PS-API-009", "idempotent-upsert",
+         "An upsert by PUT MUST be idempotent: the same message put twice MUST leave one record with one ETag, "
+         "and a message equal after canonicalisation to the stored one MUST change nothing."),
+    _api("PS-API-010", "etags-and-preconditions",
+         "GET and PUT of a record MUST return a strong ETag, and a write MUST honour If-Match (412 unless the "
+         "record exists with that ETag) and If-None-Match: * (412 if the record exists)."),
+    _api("PS-API-011", "complete-paging",
+         "Paging through a list by its opaque cursor MUST return every record present throughout the listing "
+         "exactly once."),
+    _api("PS-API-012", "change-feed",
+         "The change feed (a list with updated_since) MUST return every change made strictly after that time, "
+         "oldest first, with a deleted record as its tombstone, and a watermark from which the next request "
+         "returns every later change."),
+    _api("PS-API-013", "import-acknowledgements",
+         "A bulk import MUST acknowledge every non-blank line, in input order, as accepted or as rejected with "
+         "the requirement broken and the reason; a rejected line MUST store nothing, and rerunning an import "
+         "MUST NOT duplicate any record."),
+    _api("PS-API-014", "complete-export",
+         "A bulk export MUST return every current record of the council, each equal after canonicalisation to "
+         "the message stored."),
+    _api("PS-API-015", "capabilities",
+         "The capabilities document MUST declare the product with its version and supplier, the version of the "
+         "standard, each message type with its operations, and the features the server supports."),
+    _api("PS-API-016", "declared-limits",
+         "A server MUST declare its limits in the capabilities document and enforce them: a page size beyond "
+         "them is refused with 400, and a message or an import larger than them with 413."),
+    _api("PS-API-017", "client-retries",
+         "A client SHOULD retry a request answered 429 or 503, waiting at least as long as the response's "
+         "Retry-After asks.", level="SHOULD"),
+)
+
+
 def catalogue() -> list[Requirement]:
     """Every requirement, in id order."""
-    requirements = list(DECLARED)
+    requirements = [*DECLARED, *API]
     for rule in RULES:
         requirements.append(Requirement(rule.id, rule.name, rule.level, rule.text, rule.message_types, "rule"))
     for stream_rule in STREAM_RULES:

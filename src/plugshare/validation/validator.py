@@ -47,7 +47,7 @@ class MessageValidator:
                     problems.append(Problem(rule.id, violation.level or rule.level, violation.pointer,
                                             violation.reason))
             except Exception as exc:  # a crashing rule is reported, never fatal
-                problems.append(Problem(rule.id, rule.level, "", f"the rule could not be evaluated ({exc!r})"))
+                problems.append(Problem(rule.id, rule.level, "", f"the rule could not be evaluated ({type(exc).__name__})"))
         return message_type, problems
 
 
