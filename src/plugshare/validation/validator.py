@@ -47,7 +47,8 @@ class MessageValidator:
                     problems.append(Problem(rule.id, violation.level or rule.level, violation.pointer,
                                             violation.reason))
             except Exception as exc:  # a crashing rule is reported, never fatal
-                problems.append(Problem(rule.id, rule.level, "", f"the rule could not be evaluated ({type(exc).__name__})"))
+                reason = f"the rule could not be evaluated ({type(exc).__name__})"  # never the value it choked on
+                problems.append(Problem(rule.id, rule.level, "", reason))
         return message_type, problems
 
 
