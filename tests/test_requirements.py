@@ -80,7 +80,7 @@ def test_each_requirement_text_uses_the_keyword_of_its_level():
 
 
 def test_every_requirement_is_checked_by_a_known_kind_of_check():
-    assert {r.enforced_by for r in catalogue()} == {*MESSAGE_CHECKS, "api"}
+    assert {r.enforced_by for r in catalogue()} == {*MESSAGE_CHECKS, "api", "conformance"}
 
 
 def test_api_requirements_are_numbered_in_their_section():

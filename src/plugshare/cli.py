@@ -82,7 +82,7 @@ def spec_requirements(output_format: str) -> None:
         click.echo(render_catalogue(), nl=False)
         return
     for requirement in catalogue():
-        click.echo(f"{requirement.id:<11} {requirement.level:<6} {requirement.enforced_by:<6} {requirement.text}")
+        click.echo(f"{requirement.id:<11} {requirement.level:<6} {requirement.enforced_by:<11} {requirement.text}")
 
 
 # --- adapters ---------------------------------------------------------------------
@@ -153,12 +153,12 @@ def adapters_show(key: str) -> None:
         click.echo(f"  {option.name:<22} {flag:<18} {option.description}")
 
 
-def _parse_options(pairs: tuple[str, ...]) -> dict[str, str]:
+def _parse_options(pairs: tuple[str, ...], flag: str = "--option") -> dict[str, str]:
     options: dict[str, str] = {}
     for pair in pairs:
         name, sep, value = pair.partition("=")
         if not sep or not name:
-            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint="--option")
+            raise click.BadParameter(f"{pair!r} is not NAME=VALUE", param_hint=flag)
         options[name.strip()] = value
     return options
 
@@ -375,10 +375,7 @@ def _gateway_app(store, adapter_key: str, source: str | None, option_pairs: tupl
     from plugshare.conversion import Quarantine
     from plugshare.plugins import PluginError
 
-    try:
-        options = _parse_options(option_pairs)
-    except click.BadParameter as exc:
-        raise click.BadParameter(exc.message, param_hint="--adapter-option") from None
+    options = _parse_options(option_pairs, "--adapter-option")
     try:
         cls = _host().adapter(adapter_key)
     except PluginError as exc:
@@ -409,7 +406,7 @@ def _gateway_app(store, adapter_key: str, source: str | None, option_pairs: tupl
                 except AdapterError as exc:  # the source is unreadable for now: keep serving the last copy
                     click.echo(f"gateway refresh failed, still serving the last copy: {exc}", err=True)
                 except Exception as exc:  # one failed refresh must not end the refreshing
-                    if stopping.is_set():  # the server stopped and closed the store under this refresh
+                    if stopping.is_set() or store.closed:  # the server stopped and closed the store under it
                         return
                     # the type only: the message of an unexpected failure may quote a source record
                     click.echo(f"gateway refresh failed ({type(exc).__name__}), still serving the last copy",
@@ -514,6 +511,196 @@ def demo(out: Path, seed: int, employees: int) -> None:
     from plugshare.demo import run_demo
 
     sys.exit(run_demo(out, seed, employees, click.echo))
+
+
+# --- the conformance suite ------------------------------------------------------------
+
+
+@main.group()
+def conformance() -> None:
+    """The conformance suite: requirement-traced checks run against a live API or an adapter."""
+
+
+@conformance.command("run")
+@click.option("--target", "target_url", default=None, metavar="URL", help="The API root of the server to test.")
+@click.option("--token", "tokens", multiple=True, metavar="TOKEN",
+              help="Bearer token: once for every --council, or once per --council in order. Never printed; "
+                   "--config with token_env keeps tokens off the command line.")
+@click.option("--council", "council_codes", multiple=True, metavar="CODE",
+              help="A council (GSS code) under test with --target; the first is the primary. Repeatable.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="YAML: target, councils (code with token or token_env), profiles, timeout, retries.")
+@click.option("--adapter", "adapter_key", default=None, metavar="KEY", help="Test an installed adapter instead.")
+@click.option("--adapter-option", "adapter_options", multiple=True, metavar="NAME=VALUE",
+              help="An option of the adapter under test. Repeatable.")
+@click.option("--profile", "profile_ids", multiple=True, metavar="PROFILE",
+              help="A profile to certify for (see 'plugshare conformance profiles'). Repeatable.")
+@click.option("--only", "only_ids", multiple=True, metavar="CHECK", help="Run only this check. Repeatable.")
+@click.option("--rerun-failed", "rerun_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              metavar="REPORT", help="Run only the checks that failed, erred or were skipped in this report.json "
+                                     "(its profiles unless --profile is given).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where to write report.json, junit.xml and report.html.")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="Per-request timeout (default 30, or the config's).")
+@click.option("--bulk-timeout", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="How long an import or export may take to deliver its data (default 600, or the config's).")
+@click.option("--retries", type=click.IntRange(min=0), default=None,
+              help="Retries of a request the target asks to repeat (default 3, or the config's).")
+@click.option("--progress/--no-progress", default=None,
+              help="One line per check on standard error (default: on a terminal only).")
+def conformance_run(target_url: str | None, tokens: tuple[str, ...], council_codes: tuple[str, ...],
+                    config_path: Path | None, adapter_key: str | None, adapter_options: tuple[str, ...],
+                    profile_ids: tuple[str, ...], only_ids: tuple[str, ...], rerun_path: Path | None, out_dir: Path,
+                    timeout: float | None, bulk_timeout: float | None, retries: int | None,
+                    progress: bool | None) -> None:
+    """Run the checks of the chosen profiles against an API or an adapter and write the reports.
+
+    Exit status: 0 every MUST check of the chosen profiles passed (or does not apply) in a complete run, and
+    each profile had at least one MUST check pass; 1 otherwise (a failure, an error, a skipped MUST check, a
+    profile none of whose checks applied, or a run narrowed by --only / --rerun-failed); 2 the run cannot
+    start (usage, unreadable config, unknown profile or check, a profile the adapter does not declare, a
+    report to rerun from another suite or standard version, unreachable target) or its reports cannot be
+    written.
+    """
+    from plugshare.conformance import runner, suite
+    from plugshare.conformance.report import ReportError, write_reports
+
+    try:
+        asked = suite.request(target_url=target_url, tokens=tokens, council_codes=council_codes,
+                              config_path=config_path, adapter_key=adapter_key,
+                              adapter_options=_parse_options(adapter_options, "--adapter-option"),
+                              profile_ids=profile_ids, only=only_ids, rerun_path=rerun_path, out_dir=out_dir,
+                              timeout=timeout, retries=retries, bulk_timeout=bulk_timeout)
+        host = _host()
+        the_plan = suite.plan(asked, host)
+        report = suite.execute(suite.open_target(asked, the_plan, host), the_plan, _progress_display(progress))
+    except suite.NothingToRerun as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)
+    except (suite.UsageError, click.BadParameter) as exc:
+        click.echo(f"error: {exc.message if isinstance(exc, click.BadParameter) else exc}", err=True)
+        sys.exit(2)
+    for text in runner.summary_lines(report):
+        click.echo(text)
+    try:
+        written = write_reports(report, out_dir)
+    except (OSError, ReportError) as exc:
+        reason = exc.strerror or str(exc) if isinstance(exc, OSError) else str(exc)
+        click.echo(f"error: {out_dir}: the reports cannot be written ({reason})", err=True)
+        sys.exit(2)
+    click.echo("reports: " + ", ".join(str(path) for path in written.values()))
+    sys.exit(runner.exit_code(report))
+
+
+def _progress_display(progress: bool | None):
+    from plugshare.conformance.runner import ProgressDisplay
+
+    if progress is None:
+        try:
+            progress = sys.stderr.isatty()
+        except (AttributeError, ValueError):  # no isatty, or a closed stream
+            progress = False
+    return ProgressDisplay(sys.stderr) if progress else None
+
+
+@conformance.command("requirements")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def conformance_requirements(output_format: str) -> None:
+    """Every requirement of the standard with the checks that verify it, or the reason it is not tested.
+
+    Exit status 1 when a MUST requirement has neither, or a reason is stale (named on standard error).
+    """
+    import json
+
+    from plugshare.conformance import coverage, registry
+    from plugshare.conformance.profiles import ProfileError
+
+    try:
+        rows = coverage.coverage(registry.checks(_host()).values())
+        gaps = coverage.gaps(rows)
+    except (registry.RegistryError, coverage.CoverageError, ProfileError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(json.dumps(rows, indent=2) if output_format == "json" else coverage.render_text(rows))
+    for gap in gaps:
+        click.echo(f"error: {gap}", err=True)
+    sys.exit(1 if gaps else 0)
+
+
+@conformance.command("checks")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--profile", "profile_ids", multiple=True, metavar="PROFILE", help="Only the checks of this profile.")
+def conformance_checks(output_format: str, profile_ids: tuple[str, ...]) -> None:
+    """List the checks: id, level, targets, profiles, title and the plugin that registered each."""
+    import json
+
+    from plugshare.conformance import registry
+    from plugshare.conformance.profiles import ProfileError, load_profiles
+
+    try:
+        found = list(registry.checks(_host()).values())
+        unknown = sorted(set(profile_ids) - set(load_profiles()))
+    except (registry.RegistryError, ProfileError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if unknown:
+        click.echo(f"error: no profile {', '.join(unknown)}", err=True)
+        sys.exit(2)
+    if profile_ids:
+        found = [c for c in found if set(c.profiles) & set(profile_ids)]
+    if output_format == "json":
+        click.echo(json.dumps([c.describe() for c in found], indent=2))
+        return
+    for check in found:
+        click.echo(f"{check.id:<12} {check.level:<6} {'/'.join(sorted(check.targets)):<12} {check.title}")
+        click.echo(f"{'':<13}{', '.join(check.requirements)}; profiles {', '.join(check.profiles)}"
+                   + ("" if check.source == "plugshare.conformance.builtin" else f"; from {check.source}"))
+
+
+@conformance.command("profiles")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+def conformance_profiles(output_format: str) -> None:
+    """List the profiles a supplier can certify for, with their message types and targets."""
+    import dataclasses
+    import json
+
+    from plugshare.conformance.profiles import ProfileError, load_profiles
+
+    try:
+        found = load_profiles()
+    except ProfileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if output_format == "json":
+        click.echo(json.dumps([dataclasses.asdict(p) for p in found.values()], indent=2))
+        return
+    for profile in found.values():
+        types = ", ".join(profile.message_types) or "those of the other chosen profiles, or every type declared"
+        click.echo(f"{profile.id:<15} {profile.title} (targets: {', '.join(profile.targets)})")
+        click.echo(f"{'':<15} types: {types}")
+        if profile.features:
+            click.echo(f"{'':<15} features: {', '.join(profile.features)}")
+
+
+@conformance.command("corpus")
+@click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--employees", type=click.IntRange(min=1), default=None,
+              help="Employees per council (default: the committed corpus's small size); large for benchmarks.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where to write corpus.ndjson, invalid.ndjson and expected.json.")
+def conformance_corpus(seed: int, employees: int | None, out_dir: Path) -> None:
+    """Generate the synthetic corpus the suite loads into a target."""
+    from plugshare.conformance.corpus import write_corpus
+
+    kwargs = {} if employees is None else {"employees": employees}
+    try:
+        expected = write_corpus(out_dir, seed=seed, **kwargs)
+    except OSError as exc:
+        click.echo(f"error: {out_dir}: the corpus cannot be written ({exc.strerror or exc})", err=True)
+        sys.exit(2)
+    total = sum(n for types in expected.get("counts", {}).values() for n in types.values())
+    click.echo(f"wrote {total} messages for {len(expected.get('counts', {}))} councils to {out_dir}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -61,7 +61,8 @@ def run_demo(out: Path, seed: int, employees: int, echo: Callable[[str], None]) 
          + (f"; NOT caught: {', '.join(missed)}" if missed else ""))
     adapters_ok = _convert_samples(out / "adapters", echo)
     api_ok = _api_round_trip(data_file, out / "api", echo)
-    return 0 if not invalid and not missed and adapters_ok and api_ok else 1
+    conformance_ok = _conformance(out / "conformance", echo)
+    return 0 if not invalid and not missed and adapters_ok and api_ok and conformance_ok else 1
 
 
 def _convert_samples(out: Path, echo: Callable[[str], None]) -> bool:
@@ -139,6 +140,66 @@ def _api_round_trip(data_file: Path, out: Path, echo: Callable[[str], None]) -> 
             except Forbidden as exc:
                 echo(f"  tenancy: {first}'s token asking for {second}'s records: {exc.status} [{exc.requirement}]")
     echo(f"  each council's export -> {out}")
+    return ok
+
+
+def _conformance(out: Path, echo: Callable[[str], None]) -> bool:
+    """The conformance suite, as a supplier would run it: every built-in adapter for the profiles it declares
+    (the corpus's synthetic councils written through it and read back), then the reference server, loaded
+    with what the adapters read back, for every profile over loopback HTTP."""
+    from plugshare import __version__
+    from plugshare.api.app import make_app
+    from plugshare.api.server import running
+    from plugshare.api.store import open_store
+    from plugshare.api.tokens import create_token
+    from plugshare.client import PlugshareClient
+    from plugshare.conformance import suite
+    from plugshare.conformance.profiles import load_profiles
+    from plugshare.conformance.report import write_reports
+    from plugshare.conformance.runner import summary_lines
+
+    host = make_host(load_entry_points=False)
+    echo("")
+    echo(f"  conformance suite {__version__} for standard {STANDARD_VERSION}: reports -> {out}")
+    echo("  each built-in adapter, for the profiles it declares (the corpus written through it and read back):")
+    built: list[dict] = []
+    ok = True
+    for key, entry in host.adapters().items():
+        if not entry.plugin.builtin:
+            continue
+        adapter = entry.adapter
+        report, context = suite.run_adapter(key, host=host)
+        if adapter.reads and adapter.writes:
+            built.extend(context.round_trip().read_back)  # kept from the run: the corpus as the adapter read it back
+        paths = write_reports(report, out / f"adapter-{key}")
+        verdict = summary_lines(report)[0]
+        echo(f"    {key:<12} {verdict}  -> {paths['html']}")
+        ok &= report.exit_code == 0
+
+    store = open_store(":memory:")
+    councils = [c.gss_code for c in COUNCILS]
+    tokens = [(code, create_token(store, [code], label="conformance demo")) for code in councils]
+    with store, running(make_app(store)) as where:
+        loaded = 0
+        for code, token in tokens:
+            mine = [m for m in built if m.get("council") == code]
+            if mine:
+                with PlugshareClient(where.url, token, council=code) as client:
+                    result = client.import_messages(mine)
+                    for _ in result:
+                        pass
+                    loaded += result.summary["accepted"]
+        echo(f"  the reference server on {where.url}/v1, loaded with the {loaded} records the adapters read back,")
+        profiles = sorted(load_profiles())
+        echo(f"  every profile ({', '.join(profiles)}), councils {', '.join(councils)}:")
+        report = suite.run_api(where.url, tokens, profiles, host=host)
+    paths = write_reports(report, out / "reference-server")
+    for text in summary_lines(report):
+        echo(f"    {text}")
+    ok &= report.exit_code == 0
+    echo(f"  verdict: {'CONFORMS' if report.exit_code == 0 else 'DOES NOT CONFORM'}: the reference server, "
+         f"for {', '.join(profiles)}")
+    echo("  reports: " + ", ".join(str(path) for path in paths.values()))
     return ok
 
 

@@ -153,6 +153,11 @@ class Adapter:
     options: ClassVar[tuple[Option, ...]] = (COUNCIL, AS_AT)
     #: what INPUT / OUTPUT name: a file, a directory of files, or a URL
     source_kind: ClassVar[str] = "file"
+    #: the conformance profiles the adapter certifies for (``plugshare conformance profiles`` lists them).
+    #: Empty: derived from what it carries, the domain profiles sharing a message type with it, plus
+    #: portability when it writes a type it also reads. Declare them when that is wrong, e.g. for a format
+    #: whose reading gives other records than those written (a payment file written from payslips).
+    conformance_profiles: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, options: Mapping[str, str] | None = None, *, http: httpx.Client | None = None):
         self.settings = resolve_options(self.key, self.options, options or {})

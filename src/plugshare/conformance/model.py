@@ -29,7 +29,7 @@ class Verdict(str, Enum):
     ERROR = "error"  # the check itself crashed, or the target broke the conversation; the run went on
 
 
-#: verdicts that let a MUST check count as passed
+#: verdicts of a MUST check that are no fault of the target (a profile still needs one MUST check to pass)
 PASSING = frozenset({Verdict.PASS, Verdict.NOT_APPLICABLE})
 
 
@@ -146,6 +146,8 @@ class RunSettings:
     """How the run talked to the target: recorded in the report beside every result."""
 
     timeout_seconds: float | None = None
+    #: imports and exports wait for their data this long (longer than a request: large councils take time)
+    bulk_timeout_seconds: float | None = None
     retries: int | None = None
     backoff_seconds: float | None = None
     page_size: int | None = None
@@ -181,9 +183,34 @@ class RunReport:
 
     @property
     def passed(self) -> bool:
-        """Every MUST check of the chosen profiles passed (or does not apply); SHOULD failures are warnings."""
+        """No MUST check that ran failed, erred or was skipped (not applicable is no fault; SHOULD failures are
+        warnings). Not enough to conform: see :attr:`conforms`."""
         return all(r.verdict in PASSING for r in self.results if r.check.level == "MUST")
 
     @property
+    def unshown_profiles(self) -> list[str]:
+        """The chosen profiles none of whose MUST checks passed in this run: a profile whose every check was not
+        applicable (or that has no MUST check for this target) has shown nothing, so it cannot conform."""
+        shown = {p for r in self.results if r.check.level == "MUST" and r.verdict is Verdict.PASS
+                 for p in r.check.profiles}
+        return [p for p in self.profiles if p not in shown]
+
+    @property
+    def conforms(self) -> bool:
+        """A complete run in which no MUST check failed and each chosen profile had a MUST check pass."""
+        return self.complete and self.passed and not self.unshown_profiles
+
+    @property
+    def overall(self) -> str:
+        """report.json's verdict: ``conforms``; ``does_not_conform`` (a MUST check failed, erred or was
+        skipped, or a profile showed nothing); ``incomplete`` (a selection of checks in which none failed)."""
+        if not self.passed:
+            return "does_not_conform"
+        if not self.complete:
+            return "incomplete"
+        return "conforms" if not self.unshown_profiles else "does_not_conform"
+
+    @property
     def exit_code(self) -> int:
-        return 0 if self.passed else 1
+        """0 only when the run conforms: a partial run certifies nothing, nor does a profile that showed nothing."""
+        return 0 if self.conforms else 1

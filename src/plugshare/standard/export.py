@@ -1,9 +1,10 @@
 """Write, or check, every generated artefact under spec/.
 
 The models and the rule registry are the source; spec/schemas, the
-requirements catalogue, the examples and spec/openapi.yaml (the REST API) are
-generated from them. ``check`` mode changes nothing and returns what is stale,
-so CI can fail on it.
+requirements catalogue, the examples, spec/openapi.yaml (the REST API) and
+spec/conformance/report.schema.json (a conformance report) are generated from
+them. ``check`` mode changes nothing and returns what is stale, so CI can fail
+on it.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from pathlib import Path
 
 from plugshare.standard import schemas
 from plugshare.standard.openapi import OPENAPI_FILE, render_openapi
+from plugshare.standard.report_schema import REPORT_SCHEMA_FILE, render_report_schema
 from plugshare.standard.requirements import fill_readme, render_catalogue
 
 #: Directories whose every file is generated: a file there that is not generated is stale.
@@ -25,6 +27,7 @@ def artefacts(spec_dir: Path) -> dict[str, str]:
     files = {f"schemas/{name}": text for name, text in schemas.published_schemas().items()}
     files["requirements.json"] = render_catalogue()
     files[OPENAPI_FILE] = render_openapi()
+    files[REPORT_SCHEMA_FILE] = render_report_schema()
     files.update(examples.artefacts())
     readme = spec_dir / "README.md"
     if readme.is_file():

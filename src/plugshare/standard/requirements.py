@@ -4,7 +4,9 @@ Requirements enforced by the published schemas are declared here and cited in
 the schemas by ``x-requirement``; those enforced by business rules come from
 the rule registry; those about reading a stream are enforced by the reader.
 Those of the REST API (section API) bind servers and clients rather than
-messages: the API's tests and the conformance suite check them.
+messages: the API's tests and the conformance suite check them. Those of
+adapters (section ADP) bind an adapter's reading and writing: the conformance
+suite checks them on its round trip and its samples.
 ``plugshare spec export`` writes the catalogue to spec/requirements.json. Ids
 are stable: a retired id stays reserved in ``RETIRED`` and is never reused.
 """
@@ -30,7 +32,7 @@ class Requirement:
     level: Level
     text: str
     message_types: tuple[str, ...]
-    enforced_by: str  # "reader", "schema", "rule" or "api"
+    enforced_by: str  # "reader", "schema", "rule", "api" or "conformance"
 
     @property
     def section(self) -> str:
@@ -54,6 +56,7 @@ SECTIONS = {
     "REV": "Revenues payments",
     "NDR": "Business rates",
     "API": "The REST API",
+    "ADP": "Adapters",
 }
 
 #: Ids that were once used and must never be reused.
@@ -204,9 +207,24 @@ API: tuple[Requirement, ...] = (
 )
 
 
+def _adapter(id: str, name: str, text: str, level: Level = "MUST"):
+    return Requirement(id, name, level, text, ALL, "conformance")
+
+
+ADP: tuple[Requirement, ...] = (
+    _adapter("PS-ADP-001", "no-silent-loss",
+             "An adapter MUST read back what it writes: every value of a message it writes that reading its "
+             "output back does not restore MUST be reported as lost by its writer, by JSON pointer, so that a "
+             "conversion names it."),
+    _adapter("PS-ADP-002", "quarantine-one-by-one",
+             "An adapter MUST reject a native record it cannot map on its own, with a reason, and convert the "
+             "other records of the same input; one bad record MUST NOT stop the rest."),
+)
+
+
 def catalogue() -> list[Requirement]:
     """Every requirement, in id order."""
-    requirements = [*DECLARED, *API]
+    requirements = [*DECLARED, *API, *ADP]
     for rule in RULES:
         requirements.append(Requirement(rule.id, rule.name, rule.level, rule.text, rule.message_types, "rule"))
     for stream_rule in STREAM_RULES:

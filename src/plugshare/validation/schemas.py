@@ -22,7 +22,8 @@ from plugshare.validation.problems import Problem
 FALLBACK_REQUIREMENT = "PS-SCH-001"
 
 #: Fields whose values are personal data: reports never show them.
-SENSITIVE_FIELDS = {"ni_number", "birth_date", "account_number", "building_society_roll_number", "email", "phone"}
+SENSITIVE_FIELDS = {"ni_number", "birth_date", "account_number", "sort_code", "building_society_roll_number", "email",
+                    "phone"}
 
 
 class SchemaSet:

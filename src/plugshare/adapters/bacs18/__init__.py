@@ -194,6 +194,8 @@ class Bacs18Adapter(Adapter):
         Option("serial", "Writing: the 6-character VOL1 submission serial. Default: day of the year + 001."),
     )
     source_kind = "file"
+    #: reading gives the bank accounts paid, not the records written: no round trip, so no portability profile
+    conformance_profiles = ("payroll-core",)
 
     def read(self, source: str) -> Iterator[Outcome]:
         facts = scan(source)
