@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint spec serve clean
+.PHONY: demo test lint spec serve browser clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,8 +16,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/plugshare demo
 
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
+
+# Debian's chromium and chromedriver for the browser tests (skipped, saying why, where they cannot be had).
+browser:
+	@scripts/install-browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

@@ -8,6 +8,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "src" / "plugshare"
 #: layer -> the layers it may import (besides itself). Mirrors ARCHITECTURE.md.
 ALLOWED = {
     "identifiers": set(),
+    "atomic": set(),
     "models": {"identifiers"},
     "paths": set(),
     "refdata": {"paths"},
@@ -26,8 +27,10 @@ ALLOWED = {
     "samples": {"adapters", "plugins", "conversion"},
     "client": {"models"},
     "api": {"models", "validation", "standard", "paths", "adapters", "plugins", "conversion"},
-    "conformance": {"models", "validation", "standard", "paths", "client", "plugins", "adapters", "conversion",
-                    "synthetic", "hookspecs", "identifiers", "progress", "samples"},
+    "certification": {"atomic", "models", "standard", "conformance", "paths", "identifiers"},
+    "migration": {"atomic", "client", "models", "conformance"},
+    "conformance": {"atomic", "models", "validation", "standard", "paths", "client", "plugins", "adapters",
+                    "conversion", "synthetic", "hookspecs", "identifiers", "progress", "samples"},
 }
 
 

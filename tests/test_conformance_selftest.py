@@ -79,3 +79,21 @@ def test_conformance_requirements_covers_or_explains_every_must_requirement():
         if requirement.level == "MUST":
             row = by_id[requirement.id]
             assert row["checks"] or row["reason"], f"{requirement.id} has neither a check nor a reason"
+
+
+def test_runs_of_different_profiles_one_after_another_on_one_server_each_pass():
+    """A server keeps what an earlier run loaded: records of types this run does not test must not count
+    against it (an invalid example naming an id an earlier run stored is refused, and the record stays)."""
+    from plugshare.api.app import make_app
+    from plugshare.api.server import running
+    from plugshare.api.store import open_store
+    from plugshare.api.tokens import create_token
+
+    store = open_store(":memory:")
+    councils = [(code, create_token(store, [code])) for code in (FENMOOR, ASHCOMBE)]
+    with store, running(make_app(store)) as where:
+        for profiles in (["hr-core", "api-core"], ["payroll-core", "api-core"], ["hr-core", "api-core"]):
+            report = suite.run_api(where.url, councils, profiles, host=HOST)
+            failed = [(r.check.id, r.summary) for r in report.results if r.verdict not in (Verdict.PASS,
+                                                                                           Verdict.NOT_APPLICABLE)]
+            assert not failed and report.exit_code == 0, (profiles, failed)

@@ -7,6 +7,7 @@ it with its distribution, a conversion and a validation through the command, and
 """
 
 import ast
+import importlib
 import json
 import os
 import re
@@ -18,6 +19,10 @@ from pathlib import Path
 
 import pytest
 
+from plugshare.conformance import suite
+from plugshare.conformance.model import Verdict
+from plugshare.plugins import make_host
+from plugshare.samples import MANIFEST, run_sample, sample_conversions
 from tests.test_wheel import fresh_environment
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,6 +55,48 @@ def test_the_examples_samples_are_synthetic_and_for_a_fictional_council():
     for sample in (PACKAGE / "samples").iterdir():
         text = sample.read_text(encoding="utf-8")
         assert re.search(r"\b(E0700099[1-3]|991[0-9]{7}|R991[0-9]{6})\b", text), sample
+
+
+# --- the samples manifest and the conformance suite, in this process ------------------------------
+
+
+@pytest.fixture
+def example_plugin(monkeypatch):
+    """The example's plugin module, imported from its source as its own tests do (``PYTHONPATH=src``)."""
+    monkeypatch.syspath_prepend(str(EXAMPLE / "src"))
+    return importlib.import_module("plugshare_cash_receipts.plugin")
+
+
+def test_the_examples_manifest_declares_the_samples_the_suite_reads_and_each_holds(example_plugin, tmp_path):
+    conversions = {c.name: c for c in sample_conversions(PACKAGE)}
+    assert (PACKAGE / "samples" / MANIFEST).is_file()
+    assert {"good", "one-bad-record"} <= set(conversions)
+    assert {c.adapter for c in conversions.values()} == {"cash-receipts"}
+    host = make_host(extra_plugins=(example_plugin,), load_entry_points=False)
+    for name, conversion in conversions.items():
+        result = run_sample(conversion, tmp_path / name, host)
+        assert result.ok, (conversion.label, result.failures)
+    bad = run_sample(conversions["one-bad-record"], tmp_path / "again", host).summary
+    assert (bad.read, bad.converted, bad.quarantined) == (13, 12, 1)
+
+
+def test_the_example_conforms_to_the_profiles_it_declares(example_plugin):
+    host = make_host(extra_plugins=(example_plugin,), load_entry_points=False)
+    declared = host.adapter("cash-receipts").conformance_profiles
+    assert set(declared) == {"council-tax", "business-rates", "portability"}
+    report, context = suite.run_adapter("cash-receipts", host=host)
+    not_passed = {r.check.id: r.summary for r in report.results
+                  if r.check.level == "MUST" and r.verdict is not Verdict.PASS}
+    assert not not_passed, not_passed
+    assert report.conforms and report.exit_code == 0 and set(report.profiles) == set(declared)
+    assert {"PSC-ADP-002", "PSC-EXP-001", "PSC-EXP-002", "PSC-ADP-001"} <= {r.check.id for r in report.results}
+    # receipts are keyed by their numbers, which the corpus's payments lack: every one is refused with that
+    # reason, and the round trip compares the good sample's thirteen payments instead, as the report says
+    trip = context.round_trip()
+    assert trip.source == "its sample 'good'" and len(trip.pairs) == 13 and all(back for _, back in trip.pairs)
+    assert trip.corpus_rejections and all("<council>-rcpt-<receipt_no>" in r["reason"]
+                                          for r in trip.corpus_rejections)
+    assert any("sample 'good' instead" in str(entry.get("detail")) for entry in report.readiness)
 
 
 # --- installed beside plugshare, in a fresh environment ------------------------------------------

@@ -1,6 +1,8 @@
 """``plugshare new-adapter``: a package with an entry point, a sample, and tests that pass as generated."""
 
 import ast
+import importlib
+import json
 import os
 import re
 import shutil
@@ -14,8 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import plugshare.cli
+from plugshare.conformance import suite
+from plugshare.conformance.model import Verdict
 from plugshare.plugins import make_host
-from plugshare.scaffold import FILES, new_adapter, normalise_name
+from plugshare.samples import run_sample, sample_conversions
+from plugshare.scaffold import FILES, Names, new_adapter, normalise_name
 
 
 @pytest.fixture(scope="module")
@@ -34,14 +39,15 @@ def run_tests(package: Path, cwd: Path) -> subprocess.CompletedProcess:
 def test_the_generated_tests_pass_as_generated(generated, tmp_path):
     result = run_tests(generated, tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "11 passed" in result.stdout and "skipped" not in result.stdout
+    assert "13 passed" in result.stdout and "skipped" not in result.stdout
 
 
 def test_the_package_has_its_files_and_the_entry_point(generated):
     made = sorted(str(p.relative_to(generated)) for p in generated.rglob("*") if p.is_file())
     assert made == ["README.md", "pyproject.toml", "src/plugshare_acme_hr/__init__.py",
                     "src/plugshare_acme_hr/plugin.py", "src/plugshare_acme_hr/samples/bad-unit-type.csv",
-                    "src/plugshare_acme_hr/samples/org-units.csv", "tests/test_adapter.py"]
+                    "src/plugshare_acme_hr/samples/org-units.csv", "src/plugshare_acme_hr/samples/samples.json",
+                    "tests/test_adapter.py"]
     project = tomllib.loads((generated / "pyproject.toml").read_text())
     assert project["project"]["name"] == "plugshare-acme-hr"
     assert "plugshare>=0.1,<1" in project["project"]["dependencies"]
@@ -74,6 +80,53 @@ def test_the_generated_code_passes_the_projects_lint(generated):
                              "E,F,W,B,I,UP", "--target-version", "py311", "."], cwd=generated, capture_output=True,
                             text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_manifest_declares_the_samples_the_suite_reads(generated):
+    manifest = json.loads((generated / "src" / "plugshare_acme_hr" / "samples" / "samples.json").read_text())
+    assert manifest["adapter"] == "acme-hr"
+    conversions = {c.name: c for c in sample_conversions(generated / "src" / "plugshare_acme_hr")}
+    assert {"good", "one-bad-record"} <= set(conversions)
+    assert all(c.input.is_file() and c.options["council"] == "E07000991" for c in conversions.values())
+
+
+# --- through the conformance suite, in this process ------------------------------------------------
+
+
+def scaffolded_plugin(name: str, directory: Path, monkeypatch):
+    """A freshly generated package's plugin module, imported from its source as ``PYTHONPATH=src`` would."""
+    package = new_adapter(name, directory)
+    monkeypatch.setattr(sys, "dont_write_bytecode", True)
+    monkeypatch.syspath_prepend(str(package / "src"))
+    return package, importlib.import_module(f"{Names(name).package}.plugin")
+
+
+def test_a_scaffolded_adapter_conforms_to_the_profiles_it_declares(tmp_path, monkeypatch):
+    package, plugin = scaffolded_plugin("acme-units", tmp_path / "units", monkeypatch)
+    host = make_host(extra_plugins=(plugin,), load_entry_points=False)
+    declared = host.adapter("acme-units").conformance_profiles
+    assert set(declared) == {"hr-core", "portability"}
+    for conversion in sample_conversions(package / "src" / "plugshare_acme_units"):
+        assert run_sample(conversion, tmp_path / "samples", host).ok, conversion.label
+    report, context = suite.run_adapter("acme-units", host=host)
+    not_passed = {r.check.id: r.summary for r in report.results
+                  if r.check.level == "MUST" and r.verdict is not Verdict.PASS}
+    assert not not_passed, not_passed
+    assert report.conforms and report.exit_code == 0 and set(report.profiles) == set(declared)
+    assert {"PSC-ADP-002", "PSC-EXP-001", "PSC-EXP-002", "PSC-ADP-001"} <= {r.check.id for r in report.results}
+    # the corpus's own org units make the round trip (their codes are in lower case): all ten come back
+    trip = context.round_trip()
+    assert trip.source == "corpus" and len(trip.pairs) == 10 and all(back for _, back in trip.pairs)
+    assert not trip.rejections and not trip.extra
+
+
+def test_without_its_manifest_a_scaffolded_adapter_cannot_show_its_bad_record_handling(tmp_path, monkeypatch):
+    package, plugin = scaffolded_plugin("acme-sites", tmp_path / "sites", monkeypatch)
+    (package / "src" / "plugshare_acme_sites" / "samples" / "samples.json").unlink()
+    report, _ = suite.run_adapter("acme-sites", host=make_host(extra_plugins=(plugin,), load_entry_points=False))
+    (skipped,) = [r for r in report.results if r.check.id == "PSC-ADP-002"]
+    assert skipped.verdict is Verdict.SKIPPED and "samples/samples.json" in skipped.reason
+    assert not report.conforms and report.exit_code == 1
 
 
 def test_every_template_ships_with_plugshare():

@@ -482,6 +482,341 @@ def tokens_revoke(db: str, token_id: str) -> None:
         store.close()
 
 
+# --- moving a council to another supplier -------------------------------------------
+
+
+@main.command()
+@click.option("--from", "from_url", required=True, metavar="URL", help="The API root of the supplier the data leaves.")
+@click.option("--from-token", required=True, envvar="PLUGSHARE_FROM_TOKEN", metavar="TOKEN",
+              help="Bearer token for the council at the source (or $PLUGSHARE_FROM_TOKEN). Never printed or written.")
+@click.option("--to", "to_url", required=True, metavar="URL", help="The API root of the supplier the data goes to.")
+@click.option("--to-token", required=True, envvar="PLUGSHARE_TO_TOKEN", metavar="TOKEN",
+              help="Bearer token for the council at the target (or $PLUGSHARE_TO_TOKEN). Never printed or written.")
+@click.option("--council", required=True, metavar="CODE", help="The council whose data moves (a GSS code).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Folder for the checkpoint, migration.json and migration.html (default: ./migration-CODE). "
+                   "Run again with the same folder to resume.")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=500, show_default=True,
+              help="Messages sent to the target's import at a time; the checkpoint moves on after each.")
+@click.option("--progress/--no-progress", default=None,
+              help="Progress on standard error (default: on a terminal only).")
+def migrate(from_url: str, from_token: str, to_url: str, to_token: str, council: str, out_dir: Path | None,
+            chunk_size: int, progress: bool | None) -> None:
+    """Move a council's data from one supplier to another through the standard API, then verify it.
+
+    The source's export is imported into the target in chunks; then both sides are exported and compared:
+    counts per message type, and every record equal after canonicalisation. Interrupted, it is resumed by
+    running the same command again (nothing is duplicated). Exit status: 0 the data is equal, 1 it is not
+    (what differs is named by type and id in the report), 2 usage, a side that cannot be reached or refuses
+    its token, or a migration that stopped part-way (run it again to resume); 130 interrupted.
+    """
+    from plugshare.client import PlugshareClient
+    from plugshare.migration import CHECKPOINT, MigrationError, ProgressLine, api_root, summary_lines
+    from plugshare.migration import migrate as run_migrate
+
+    _councils((council,), "--council")
+    out = out_dir if out_dir is not None else Path(f"migration-{council}")
+    line = ProgressLine(sys.stderr, show=progress)  # progress None: on a terminal only
+    try:
+        roots = api_root(from_url, "source"), api_root(to_url, "target")
+        with PlugshareClient(roots[0], from_token, council=council) as source, \
+                PlugshareClient(roots[1], to_token, council=council) as target:
+            try:
+                report = run_migrate(source, target, council, out, progress=line.update if line.shown else None,
+                                     chunk_size=chunk_size)
+            finally:  # an error is printed on a clean line
+                line.finish()
+    except MigrationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except OSError as exc:
+        click.echo(f"error: {out}: the migration's files cannot be written ({exc.strerror or exc})", err=True)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: run the same command again to resume from {out / CHECKPOINT} (nothing is "
+                   "duplicated)", err=True)
+        sys.exit(130)
+    for text in summary_lines(report, {"json": out / "migration.json", "html": out / "migration.html"}):
+        click.echo(text)
+    sys.exit(report.exit_code)
+
+
+# --- certification --------------------------------------------------------------------
+
+
+@main.group()
+def certify() -> None:
+    """Certificates: an issuer's keys, signed certificates issued from passing reports, and their checking."""
+
+
+_DATE = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def _issuer_keys(public_key: Path | None, keyring_dir: Path | None):
+    """(public key, keyring) from --public-key or --keyring; exit 2 unless exactly one is given and usable."""
+    from plugshare.certification.keys import KeyFileError, keyring, load_public
+
+    if (public_key is None) == (keyring_dir is None):
+        click.echo("error: give the issuer's key: exactly one of --public-key FILE or --keyring DIR", err=True)
+        sys.exit(2)
+    try:
+        return (load_public(public_key), None) if public_key is not None else (None, keyring(keyring_dir))
+    except KeyFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _private_key(path: Path):
+    from plugshare.certification.keys import KeyFileError, exposure, load_private
+
+    try:
+        key = load_private(path)
+    except KeyFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    warning = exposure(path)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
+    return key
+
+
+@certify.command("keygen")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where to write issuer.key (private, readable by you only) and issuer.pub (for buyers).")
+def certify_keygen(out_dir: Path) -> None:
+    """Make an issuer's Ed25519 key pair. The private key goes to its file only and is never shown;
+    an existing key is never overwritten."""
+    from plugshare.certification.keys import KeyFileError, generate
+
+    try:
+        pair = generate(out_dir)
+    except KeyFileError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"key id: {pair.key_id}")
+    click.echo(f"private key: {pair.private_key} (keep it secret: whoever holds it can issue certificates)")
+    click.echo(f"public key: {pair.public_key} (give it to buyers, who verify certificates with it)")
+
+
+@certify.command("issue")
+@click.option("--report", "report_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              required=True, help="The report.json of a complete, conforming conformance run.")
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The issuer's private key (issuer.key).")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The certificate file to write (never replaced if it exists).")
+@click.option("--supplier", required=True, help="The supplier's name as it goes on the certificate.")
+@click.option("--product", required=True, help="The product's name.")
+@click.option("--version", "product_version", required=True, help="The exact product version tested.")
+@click.option("--issuer", "issuer_name", default=None, help="The issuer's name (default: its key id).")
+@click.option("--profile", "profile_ids", multiple=True, metavar="PROFILE",
+              help="A profile to certify (default: every profile of the report). Repeatable.")
+@click.option("--valid-days", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Days the certificate is valid (default: one year).")
+@click.option("--expires", "expires_on", type=_DATE, default=None, metavar="YYYY-MM-DD",
+              help="The day it expires, instead of --valid-days.")
+def certify_issue(report_path: Path, key_path: Path, out_path: Path, supplier: str, product: str,
+                  product_version: str, issuer_name: str | None, profile_ids: tuple[str, ...],
+                  valid_days: int | None, expires_on) -> None:
+    """Issue a signed certificate from a report in which every MUST check passed.
+
+    Exit status: 0 issued; 1 refused (the report is not valid, not complete, does not conform, or does not
+    pass a profile asked for: the reason is printed); 2 usage (a key that cannot be read, an existing --out).
+    """
+    from plugshare.certification.certificates import IssueError, issue, write
+
+    if valid_days is not None and expires_on is not None:
+        click.echo("error: give --valid-days or --expires, not both", err=True)
+        sys.exit(2)
+    if out_path.exists():
+        click.echo(f"error: {out_path} already exists; a certificate is never overwritten: choose another --out",
+                   err=True)
+        sys.exit(2)
+    private_key = _private_key(key_path)
+    try:
+        document = issue(report_path, private_key, supplier=supplier, product=product, version=product_version,
+                         issuer_name=issuer_name, profiles=profile_ids or None, valid_days=valid_days,
+                         expires_on=expires_on.date() if expires_on else None)
+    except IssueError as exc:
+        click.echo(f"REFUSED: {exc}", err=True)
+        sys.exit(1)
+    try:
+        write(document, out_path)
+    except OSError as exc:
+        click.echo(f"error: {out_path} cannot be written ({exc.strerror or exc})", err=True)
+        sys.exit(2)
+    cert = document["certificate"]
+    click.echo(f"issued certificate {cert['number']} to {cert['supplier']} for {cert['product']['name']} "
+               f"{cert['product']['version']}: profiles {', '.join(cert['profiles'])}; valid from "
+               f"{cert['issued_on']}, expires on {cert['expires_on']}; signed with key {cert['issuer']['key_id']}")
+    click.echo(f"written {out_path}")
+
+
+@certify.command("verify")
+@click.argument("certificate_path", metavar="CERT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The issuer's public key (issuer.pub).")
+@click.option("--keyring", "keyring_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="A directory of trusted issuers' public keys (*.pub), instead of --public-key.")
+@click.option("--profile", "profile_ids", multiple=True, metavar="PROFILE",
+              help="A profile the certificate must cover. Repeatable.")
+@click.option("--at", "at", type=_DATE, default=None, metavar="YYYY-MM-DD",
+              help="The date to check it for (default: today).")
+@click.option("--revocations", "revocations_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The issuer's signed revocation list.")
+def certify_verify(certificate_path: Path, public_key: Path | None, keyring_dir: Path | None,
+                   profile_ids: tuple[str, ...], at, revocations_path: Path | None) -> None:
+    """Say whether a certificate is authentic, current, not revoked and covers the profiles asked for.
+
+    Exit status: 0 valid; 1 not valid (each reason printed); 2 the check could not be made (usage, a key
+    that cannot be read, a revocation list that is not authentic or is another issuer's).
+    """
+    from plugshare.certification.certificates import describe, verify
+    from plugshare.certification.revocations import RevocationError
+    from plugshare.certification.revocations import load as load_revocations
+
+    single, ring = _issuer_keys(public_key, keyring_dir)
+    try:
+        revocations = (load_revocations(revocations_path, single if single is not None else ring)
+                       if revocations_path is not None else None)
+        verdict = verify(certificate_path, public_key=single, keyring=ring, profiles=profile_ids,
+                         at=at.date() if at else None, revocations=revocations)
+    except RevocationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for line in describe(verdict):
+        click.echo(line)
+    sys.exit(0 if verdict.ok else 1)
+
+
+@certify.command("revoke")
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), required=True,
+              help="The issuer's private key (issuer.key).")
+@click.option("--list", "list_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The issuer's revocation list (created if absent, re-signed).")
+@click.option("--number", required=True, help="The certificate's number, e.g. PSC-2026-7F3A9C21.")
+@click.option("--reason", required=True, help="Why it is revoked, as buyers will read it.")
+def certify_revoke(key_path: Path, list_path: Path, number: str, reason: str) -> None:
+    """Revoke a certificate: add it to the issuer's signed revocation list, which is then published.
+
+    Exit status: 0 revoked (or already revoked); 2 usage (a key that cannot be read, a malformed number,
+    a list that is not this issuer's or not authentic).
+    """
+    from plugshare.certification.revocations import AlreadyRevoked, RevocationError, revoke
+
+    private_key = _private_key(key_path)
+    try:
+        revoked = revoke(list_path, private_key, number, reason)
+    except AlreadyRevoked as exc:
+        click.echo(f"{exc}; {list_path} is unchanged")
+        return
+    except RevocationError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    entry = revoked.find(number)
+    click.echo(f"revoked certificate {number} on {entry.revoked_on.isoformat()} ({entry.reason})")
+    click.echo(f"written {list_path}: {len(revoked.revoked)} revoked, signed with key {revoked.issuer_key_id}; "
+               "publish it where buyers fetch it")
+
+
+@certify.command("show")
+@click.argument("certificate_path", metavar="CERT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--html", "html_path", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The printable page to write.")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="Check it with the issuer's public key first, and print its status on the page.")
+@click.option("--keyring", "keyring_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="Check it with a directory of issuers' public keys instead.")
+@click.option("--at", "at", type=_DATE, default=None, metavar="YYYY-MM-DD",
+              help="With a key: the date the status is for (default: today).")
+@click.option("--revocations", "revocations_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="With a key: the issuer's signed revocation list.")
+def certify_show(certificate_path: Path, html_path: Path, public_key: Path | None, keyring_dir: Path | None,
+                 at, revocations_path: Path | None) -> None:
+    """Write a certificate's printable page. Without a key the page says it was not checked.
+
+    Exit status: 0 written; 1 the file is not an authentic certificate (no page is written); 2 usage.
+    """
+    from plugshare.certification.certificates import describe, read_certificate, verify
+    from plugshare.certification.pages import UNCHECKED, certificate_page
+    from plugshare.certification.revocations import RevocationError
+    from plugshare.certification.revocations import load as load_revocations
+
+    document, problem = read_certificate(certificate_path)
+    if document is None:
+        click.echo(f"NOT VALID: {certificate_path} is not a plugshare certificate; no page written", err=True)
+        click.echo(f"- {problem.text}", err=True)
+        sys.exit(1)
+    status, checked_on, revocation_checked = UNCHECKED, None, None
+    if public_key is not None or keyring_dir is not None:
+        single, ring = _issuer_keys(public_key, keyring_dir)
+        try:
+            revocations = (load_revocations(revocations_path, single if single is not None else ring)
+                           if revocations_path is not None else None)
+            verdict = verify(certificate_path, public_key=single, keyring=ring, at=at.date() if at else None,
+                             revocations=revocations)
+        except RevocationError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        if not verdict.authentic:
+            for line in describe(verdict):
+                click.echo(line, err=True)
+            click.echo("no page written: a page would lend it the look of a real certificate", err=True)
+            sys.exit(1)
+        status, checked_on, revocation_checked = verdict.status, verdict.at, verdict.revocations is not None
+    elif at is not None or revocations_path is not None:
+        click.echo("error: --at and --revocations go with --public-key or --keyring", err=True)
+        sys.exit(2)
+    try:
+        html_path.parent.mkdir(parents=True, exist_ok=True)
+        html_path.write_text(certificate_page(document, status, checked_on=checked_on,
+                                              revocation_checked=revocation_checked), encoding="utf-8")
+    except OSError as exc:
+        click.echo(f"error: {html_path} cannot be written ({exc.strerror or exc})", err=True)
+        sys.exit(2)
+    click.echo(f"written {html_path} (status: {status.replace('_', ' ')})")
+
+
+@main.group()
+def register() -> None:
+    """The public register of certified products: a static site anyone can open offline and search."""
+
+
+@register.command("build")
+@click.argument("certs_dir", metavar="CERTS_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Where to write index.html, register.json and a printable page per certificate.")
+@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="The issuer's public key (issuer.pub).")
+@click.option("--keyring", "keyring_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              default=None, help="A directory of trusted issuers' public keys (*.pub), instead of --public-key.")
+@click.option("--revocations", "revocations_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="The issuer's signed revocation list.")
+@click.option("--at", "at", type=_DATE, default=None, metavar="YYYY-MM-DD",
+              help="The date the statuses are for (default: today).")
+def register_build(certs_dir: Path, out_dir: Path, public_key: Path | None, keyring_dir: Path | None,
+                   revocations_path: Path | None, at) -> None:
+    """List every certificate in CERTS_DIR with its status (valid, expired, revoked, not authentic).
+
+    Exit status: 0 built; 2 the register could not be built (no usable key, a revocation list that is not
+    authentic, an output folder that cannot be written). A file that is not an authentic certificate is
+    listed as such, never as valid.
+    """
+    from plugshare.certification.register import RegisterError, build
+
+    if (public_key is None) == (keyring_dir is None):
+        click.echo("error: give the issuer's key: exactly one of --public-key FILE or --keyring DIR", err=True)
+        sys.exit(2)
+    try:
+        summary = build(certs_dir, out_dir, public_key or keyring_dir, revocations=revocations_path,
+                        at=at.date() if at else None)
+    except (RegisterError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    for line in summary.lines():
+        click.echo(line)
+
+
 @main.command("new-adapter")
 @click.argument("name")
 @click.option("--directory", type=click.Path(file_okay=False, path_type=Path), default=None,

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from plugshare import __version__
 from plugshare.models.version import STANDARD_VERSION
 from plugshare.plugins import make_host
 from plugshare.rules import RULES, STREAM_RULES
@@ -61,8 +62,11 @@ def run_demo(out: Path, seed: int, employees: int, echo: Callable[[str], None]) 
          + (f"; NOT caught: {', '.join(missed)}" if missed else ""))
     adapters_ok = _convert_samples(out / "adapters", echo)
     api_ok = _api_round_trip(data_file, out / "api", echo)
-    conformance_ok = _conformance(out / "conformance", echo)
-    return 0 if not invalid and not missed and adapters_ok and api_ok and conformance_ok else 1
+    conformance_ok, server_report = _conformance(out / "conformance", echo)
+    certified_ok = _certify(server_report, out / "certification", echo)
+    migrated_ok = _migrate(out / "migration", echo)
+    ok = not invalid and not missed and adapters_ok and api_ok and conformance_ok and certified_ok and migrated_ok
+    return 0 if ok else 1
 
 
 def _convert_samples(out: Path, echo: Callable[[str], None]) -> bool:
@@ -147,7 +151,6 @@ def _conformance(out: Path, echo: Callable[[str], None]) -> bool:
     """The conformance suite, as a supplier would run it: every built-in adapter for the profiles it declares
     (the corpus's synthetic councils written through it and read back), then the reference server, loaded
     with what the adapters read back, for every profile over loopback HTTP."""
-    from plugshare import __version__
     from plugshare.api.app import make_app
     from plugshare.api.server import running
     from plugshare.api.store import open_store
@@ -200,7 +203,67 @@ def _conformance(out: Path, echo: Callable[[str], None]) -> bool:
     echo(f"  verdict: {'CONFORMS' if report.exit_code == 0 else 'DOES NOT CONFORM'}: the reference server, "
          f"for {', '.join(profiles)}")
     echo("  reports: " + ", ".join(str(path) for path in paths.values()))
-    return ok
+    return ok, paths["json"]
+
+
+def _certify(report_path: Path, out: Path, echo: Callable[[str], None]) -> bool:
+    """A certification body's work on the reference server's report: a key pair, a signed certificate,
+    its verification, and the register listing it."""
+    import shutil
+
+    from plugshare.certification import certificates, keys
+    from plugshare.certification.certificates import IssueError
+    from plugshare.certification.register import build
+
+    shutil.rmtree(out, ignore_errors=True)  # the demo's own folder: a fresh example key each run
+    echo("")
+    echo(f"  certification -> {out}")
+    pair = keys.generate(out / "keys")
+    echo(f"    an example certification body's key pair: {pair.key_id} (issuer.key stays private; issuer.pub is "
+         "given to buyers)")
+    try:
+        document = certificates.issue(report_path, keys.load_private(pair.private_key), supplier="plugshare",
+                                      product="plugshare reference server", version=__version__,
+                                      issuer_name="example certification body")
+    except IssueError as exc:
+        echo(f"    no certificate: {exc}")
+        return False
+    number = document["certificate"]["number"]
+    path = certificates.write(document, out / "certificates" / f"{number}.json")
+    echo(f"    issued {number} from {report_path} -> {path}")
+    verdict = certificates.verify(path, public_key=keys.load_public(pair.public_key),
+                                  profiles=document["certificate"]["profiles"])
+    for line in certificates.describe(verdict)[:2]:
+        echo(f"    verify: {line}")
+    summary = build(out / "certificates", out / "register", pair.public_key)
+    echo(f"    register: {summary.lines()[0]} -> {out / 'register' / 'index.html'}")
+    return verdict.ok
+
+
+def _migrate(out: Path, echo: Callable[[str], None]) -> bool:
+    """Leaving a supplier: Fenmoor's data moved from one reference server to another through the API only,
+    then compared record by record."""
+    from plugshare.api.app import make_app
+    from plugshare.api.server import running
+    from plugshare.api.store import open_store
+    from plugshare.api.tokens import create_token
+    from plugshare.client import PlugshareClient
+    from plugshare.migration import migrate, summary_lines, write_reports
+
+    council = COUNCILS[0].gss_code
+    echo("")
+    echo(f"  migration: {council}'s data from one reference server (the old supplier) to another (the new one)")
+    old, new = open_store(":memory:"), open_store(":memory:")
+    old.load(m for m in generate() if m["council"] == council)
+    old_token, new_token = create_token(old, [council]), create_token(new, [council])
+    with old, new, running(make_app(old)) as source, running(make_app(new)) as target:
+        with PlugshareClient(source.url, old_token, council=council) as from_client, \
+                PlugshareClient(target.url, new_token, council=council) as to_client:
+            report = migrate(from_client, to_client, council, out)
+    paths = write_reports(report, out)
+    for line in summary_lines(report, paths):
+        echo(f"    {line}")
+    return report.exit_code == 0
 
 
 def _broken(messages: list[dict]) -> list[dict]:

@@ -4,9 +4,11 @@ The package is rendered from the templates in ``scaffold_templates/`` (read
 with importlib.resources, so they ship in the wheel): a pyproject with the
 ``plugshare`` entry point, the adapter for a small CSV of organisation units
 with its plugin hook, a synthetic sample and the same sample with one bad
-record, a README, and tests written with plugshare's pytest plugin that pass
-as generated. Only the standard library is used, so the command works however
-plugshare is installed.
+record, declared in the ``samples/samples.json`` manifest the conformance
+suite reads, a README, and tests written with plugshare's pytest plugin that
+pass as generated, the suite's run for the adapter's profiles among them, so
+that the package is certifiable from the start. Only the standard library is
+used, so the command works however plugshare is installed.
 
 Names: ``NAME`` becomes the adapter's key and the distribution's name
 (``plugshare-NAME``) in lower case with hyphens; the import package and the
@@ -35,6 +37,7 @@ FILES = (
     ("plugin.py.tmpl", "src/{package}/plugin.py"),
     ("org-units.csv.tmpl", "src/{package}/samples/org-units.csv"),
     ("bad-unit-type.csv.tmpl", "src/{package}/samples/bad-unit-type.csv"),
+    ("samples.json.tmpl", "src/{package}/samples/samples.json"),
     ("test_adapter.py.tmpl", "tests/test_adapter.py"),
 )
 

@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from plugshare.adapters import AdapterError, Converted, Rejected
+from plugshare.samples import run_sample, sample_conversions
 from plugshare.testing import assert_registered, load_canonical
 
 from plugshare_cash_receipts import plugin
@@ -115,6 +116,33 @@ def test_the_library_conversion_counts_add_up(receipts, tmp_path):
     summary = conversion.summary
     assert (summary.read, summary.converted, summary.quarantined) == (13, 12, 1)
     assert conversion.quarantined[0]["native"]["receipt_no"] == "R2504010006"
+
+
+# --- the samples manifest and the conformance suite ------------------------------------
+
+
+def test_every_conversion_the_samples_manifest_declares_holds(plugshare_host, tmp_path):
+    conversions = {c.name: c for c in sample_conversions(SAMPLES.parent)}
+    assert set(conversions) == {"good", "one-bad-record", "write"}
+    assert (conversions["good"].input, conversions["one-bad-record"].input) == (GOOD, BAD)
+    host = plugshare_host(plugin)
+    for name, conversion in conversions.items():
+        result = run_sample(conversion, tmp_path / name, host)
+        assert result.ok, f"{conversion.label}: {result.failures}"
+
+
+def test_the_conformance_suite_certifies_the_adapter_writing_its_own_sample(plugshare_entry_points, tmp_path):
+    plugshare_entry_points(cash_receipts="plugshare_cash_receipts.plugin")
+    profiles = [arg for profile in CashReceiptsAdapter.conformance_profiles for arg in ("--profile", profile)]
+    result = CliRunner().invoke(plugshare.cli.main, ["conformance", "run", "--adapter", "cash-receipts", *profiles,
+                                                     "--out", str(tmp_path / "reports")])
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "reports" / "report.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "conforms"
+    assert set(report["profiles"]) == set(CashReceiptsAdapter.conformance_profiles)
+    # the corpus's payments are not keyed by receipt numbers: the report says the good sample was written instead
+    (said,) = [r["detail"] for r in report["readiness"] if r["need"] == "round-trip input"]
+    assert "refused every corpus message of revenues.payment" in said and "sample 'good'" in said
 
 
 # --- writing and the round trip ---------------------------------------------------------

@@ -29,7 +29,7 @@ from plugshare.conformance.context import ApiContext, RunContext
 from plugshare.conformance.model import Check
 from plugshare.conformance.report import mask_text
 from plugshare.conformance.targets import PAGING_LIMIT
-from plugshare.models import MESSAGE_TYPES, message_type_of
+from plugshare.models import MESSAGE_TYPES, record_key
 from plugshare.models.canonical import canonical_json
 
 #: the cache key of what preparation found out (errors, what was sent and refused, what was held before)
@@ -41,17 +41,6 @@ class TargetUnreachable(Exception):
 
 
 # --- messages -----------------------------------------------------------------------------------------------------
-
-
-def record_key(message: Any) -> tuple[str, str] | None:
-    """(message type, record id) of a message (a delete's id is its subject), or None if it names none."""
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return None
-    message_type = message_type_of(message["type"])
-    data = message.get("data")
-    record_id = message.get("subject") if message.get("action") == "delete" else (
-        data.get("id") if isinstance(data, dict) else None)
-    return (message_type, record_id) if message_type and isinstance(record_id, str) and record_id else None
 
 
 def rewrite_council(value: Any, old: str, new: str) -> Any:

@@ -8,7 +8,6 @@ without reading code; a profile naming anything the standard does not have is re
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -16,8 +15,8 @@ from typing import Any
 from plugshare.conformance.model import Profile
 from plugshare.models import MESSAGE_TYPES
 from plugshare.standard.openapi import FEATURES, OPERATIONS
+from plugshare.standard.paths import data_dir
 
-_PACKAGE = Path(__file__).resolve().parent.parent
 TARGET_KINDS = ("api", "adapter")
 _FIELDS = {"id", "title", "description", "message_types", "operations", "features", "targets"}
 
@@ -29,13 +28,7 @@ class ProfileError(Exception):
 def conformance_dir() -> Path:
     """The conformance/ directory (profiles, corpus, untested requirements): ``$PLUGSHARE_CONFORMANCE_DIR``,
     the copy packed in the wheel (``plugshare/_conformance``), or the checkout's."""
-    override = os.environ.get("PLUGSHARE_CONFORMANCE_DIR")
-    if override:
-        return Path(override)
-    packaged = _PACKAGE / "_conformance"
-    if packaged.is_dir():
-        return packaged
-    return _PACKAGE.parent.parent / "conformance"
+    return data_dir("conformance", "PLUGSHARE_CONFORMANCE_DIR")
 
 
 def profiles_dir() -> Path:

@@ -9,13 +9,10 @@ birth dates, bank account numbers, sort codes and tokens never leave the run.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import html
 import json
-import os
 import re
-import tempfile
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable
 from pathlib import Path
@@ -25,6 +22,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from plugshare import __version__
+from plugshare.atomic import write_atomic
 from plugshare.conformance.model import PASSING, CheckResult, Finding, RunReport, RunSettings, Verdict
 from plugshare.identifiers import mask_nino, normalise_nino
 from plugshare.models.canonical import canonical_digest
@@ -717,20 +715,6 @@ def render_html(document: dict[str, Any]) -> str:
 
 # --- writing ----------------------------------------------------------------------------------------------
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write beside, then rename: a reader never sees half a report, and a crash leaves the old one."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-
-
 def write_reports(report: RunReport, out: Path) -> dict[str, Path]:
     """Write report.json, junit.xml and report.html into ``out`` (created); return them by format."""
     document = to_json(report)
@@ -740,7 +724,7 @@ def write_reports(report: RunReport, out: Path) -> dict[str, Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / REPORT_JSON, "junit": out / JUNIT_XML, "html": out / REPORT_HTML}
-    _write_atomic(paths["json"], json.dumps(document, indent=2, ensure_ascii=False) + "\n")
-    _write_atomic(paths["junit"], render_junit(document))
-    _write_atomic(paths["html"], render_html(document))
+    write_atomic(paths["json"], json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(paths["junit"], render_junit(document))
+    write_atomic(paths["html"], render_html(document))
     return paths

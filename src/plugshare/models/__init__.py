@@ -8,7 +8,7 @@ from which the published schema of that message type is generated.
 from __future__ import annotations
 
 from functools import cache
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, create_model
 
@@ -50,6 +50,21 @@ def message_type_of(ce_type: str) -> str | None:
     return None
 
 
+def record_key(message: Any) -> tuple[str, str] | None:
+    """(message type, record id) of a message, a delete naming its record in subject; None if it names none.
+
+    Defensive on purpose: servers, checkers and the conformance suite call it on JSON they have not
+    validated yet.
+    """
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        return None
+    message_type = message_type_of(message["type"])
+    data = message.get("data")
+    record_id = message.get("subject") if message.get("action") == "delete" else (
+        data.get("id") if isinstance(data, dict) else None)
+    return (message_type, record_id) if message_type and isinstance(record_id, str) and record_id else None
+
+
 def api_path(message_type: str) -> str:
     """Where a message type lives in the REST API, below a council: ``hr.person`` -> ``hr/person``."""
     if message_type not in MESSAGE_TYPES:
@@ -73,4 +88,4 @@ def message_model(message_type: str) -> type[Envelope]:
 
 
 __all__ = ["MESSAGE_TYPES", "RECORD_MODELS", "STANDARD_VERSION", "message_model", "cloudevents_type",
-           "message_type_of", "api_path", "Record", "Envelope"]
+           "message_type_of", "api_path", "record_key", "Record", "Envelope"]

@@ -33,7 +33,7 @@ from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from plugshare.models import message_type_of
+from plugshare.models import record_key
 from plugshare.standard.paths import spec_dir
 from plugshare.validation.schemas import SENSITIVE_FIELDS, pointer_of, reason_for
 
@@ -377,17 +377,6 @@ def _json_lines(body: bytes) -> list[tuple[int, Any]]:
     return [(number, json.loads(line)) for number, line in enumerate(body.split(b"\n"), start=1) if line.strip()]
 
 
-def _record_key(message: Any) -> tuple[str, str] | None:
-    """(message type, record id) of a message, or None when it has no such thing."""
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
-        return None
-    message_type = message_type_of(message["type"])
-    data = message.get("data")
-    record_id = message.get("subject") if message.get("action") == "delete" else (
-        data.get("id") if isinstance(data, dict) else None)
-    return (message_type, record_id) if message_type and isinstance(record_id, str) else None
-
-
 def _contract_violations(operation_id: Any, query: dict[str, list[str]], body: bytes) -> list[str]:
     """What one successful response of a plugshare operation can show of the contract beyond its schema."""
     if operation_id == "importCouncil":
@@ -431,7 +420,7 @@ def _export_violations(lines: list[tuple[int, Any]], asked: set[str]) -> list[st
     """PS-API-014: every current record once, ordered by type then id, of the types asked for."""
     out, previous = [], None
     for number, message in lines:
-        key = _record_key(message)
+        key = record_key(message)
         if key is None:
             continue
         if asked and key[0] not in asked:
@@ -453,7 +442,7 @@ def _page_violations(items: list[Any], query: dict[str, list[str]]) -> list[str]
         out.append(f"the page holds {len(items)} items, more than limit={limit}")
     if "updated_since" in query:
         return out
-    keys = [_record_key(item) for item in items]
+    keys = [record_key(item) for item in items]
     if any(isinstance(item, dict) and item.get("action") == "delete" for item in items):
         out.append("a list without updated_since holds a tombstone: it returns current records only")
     ids = [key[1] for key in keys if key is not None]

@@ -86,6 +86,12 @@ class CashReceiptsAdapter(Adapter):
                                 "kept from another export (e.g. payer_name)."),
     )
     source_kind = "file"
+    #: what ``plugshare conformance run --adapter cash-receipts`` certifies it for: the two revenues profiles whose
+    #: types include revenues.payment, and portability, as it writes what it reads. A receipt is keyed by its
+    #: number, so the writer refuses the suite's corpus payments (their ids are not <council>-rcpt-<receipt_no>);
+    #: the suite's round trip then writes the payments of its good sample (samples/samples.json), and its report
+    #: says so
+    conformance_profiles = ("council-tax", "business-rates", "portability")
 
     @property
     def encoding(self) -> str:

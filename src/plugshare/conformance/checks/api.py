@@ -966,6 +966,7 @@ def _invalid_refused(ctx: ApiContext, out: Out) -> None:
     over_long = None if any(requirement == "PS-ENV-002" for _, requirement in items) else _over_long_line(ctx)
     if over_long is not None:
         items.append((over_long, "PS-ENV-002"))
+    prior = _prior(ctx, items)
     acks: list[dict[str, Any]] = []
     exchanges: dict[int, Exchange | None] = {}
     failures = import_lines(ctx, ctx.council, [_line(m) for m, _ in items], acks, exchanges)
@@ -1006,15 +1007,32 @@ def _invalid_refused(ctx: ApiContext, out: Out) -> None:
         _expect_problem(ctx, found, response, f"a PUT of a message breaking {requirement} ({target[1]}) was not "
                         "refused as invalid", statuses=statuses,
                         requirement=None if response.status_code == 413 else requirement, cited=requirement)
-    _nothing_stored(ctx, found, [(m, r) for m, r in items if _target_of(m) is not None])
+    _nothing_stored(ctx, found, [(m, r) for m, r in items if _target_of(m) is not None], prior)
     _listed(ctx, out, found, "invalid messages not refused as the standard requires")
 
 
-def _nothing_stored(ctx: ApiContext, out: Out, items: list[tuple[Any, str]]) -> None:
-    """None of the invalid messages can be read back: their ids answer 404, or the record loaded before."""
+def _prior(ctx: ApiContext, items: list[tuple[Any, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the target holds, before the invalid messages are sent, at each id they name: a record may be there
+    from an earlier run of other profiles, whose types this run neither loaded nor read."""
+    prior: dict[tuple[str, str], dict[str, Any]] = {}
+    for message, _ in items:
+        target = _target_of(message)
+        if target is None or target in prior:
+            continue
+        response = ctx.raw("GET", _item(ctx.council, *target))
+        body = _body(response) if response.status_code == 200 else None
+        if isinstance(body, dict):
+            prior[target] = body
+    return prior
+
+
+def _nothing_stored(ctx: ApiContext, out: Out, items: list[tuple[Any, str]],
+                    prior: dict[tuple[str, str], dict[str, Any]] | None = None) -> None:
+    """None of the invalid messages can be read back: their ids answer 404, or the record held before."""
     for message, requirement in items:
         message_type, record_id = _target_of(message)  # type: ignore[misc]
-        before = _records(ctx).get(message_type, {}).get(record_id) or _held(ctx).get(message_type, {}).get(record_id)
+        before = (_records(ctx).get(message_type, {}).get(record_id) or _held(ctx).get(message_type, {}).get(record_id)
+                  or (prior or {}).get((message_type, record_id)))
         response = ctx.raw("GET", _item(ctx.council, message_type, record_id))
         if before is None and response.status_code != 404:
             out.append(_finding(ctx, f"{message_type} {record_id}, named only by a message breaking {requirement}, "
