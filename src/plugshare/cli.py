@@ -552,6 +552,15 @@ def certify() -> None:
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 
 
+def _issuer_key_options(command):
+    """--public-key FILE or --keyring DIR: the issuer keys a certificate is checked with."""
+    command = click.option("--keyring", "keyring_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
+                           default=None, help="A directory of trusted issuers' public keys (*.pub), instead of "
+                                              "--public-key.")(command)
+    return click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+                        help="The issuer's public key (issuer.pub).")(command)
+
+
 def _issuer_keys(public_key: Path | None, keyring_dir: Path | None):
     """(public key, keyring) from --public-key or --keyring; exit 2 unless exactly one is given and usable."""
     from plugshare.certification.keys import KeyFileError, keyring, load_public
@@ -654,10 +663,7 @@ def certify_issue(report_path: Path, key_path: Path, out_path: Path, supplier: s
 
 @certify.command("verify")
 @click.argument("certificate_path", metavar="CERT", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The issuer's public key (issuer.pub).")
-@click.option("--keyring", "keyring_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=None, help="A directory of trusted issuers' public keys (*.pub), instead of --public-key.")
+@_issuer_key_options
 @click.option("--profile", "profile_ids", multiple=True, metavar="PROFILE",
               help="A profile the certificate must cover. Repeatable.")
 @click.option("--at", "at", type=_DATE, default=None, metavar="YYYY-MM-DD",
@@ -786,10 +792,7 @@ def register() -> None:
 @click.argument("certs_dir", metavar="CERTS_DIR", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
               help="Where to write index.html, register.json and a printable page per certificate.")
-@click.option("--public-key", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="The issuer's public key (issuer.pub).")
-@click.option("--keyring", "keyring_dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
-              default=None, help="A directory of trusted issuers' public keys (*.pub), instead of --public-key.")
+@_issuer_key_options
 @click.option("--revocations", "revocations_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="The issuer's signed revocation list.")
 @click.option("--at", "at", type=_DATE, default=None, metavar="YYYY-MM-DD",

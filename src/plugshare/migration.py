@@ -36,6 +36,7 @@ from plugshare.client import ApiError, Forbidden, PlugshareClient, Unauthorized,
 from plugshare.conformance.report import mask_text
 from plugshare.models import MESSAGE_TYPES, message_type_of
 from plugshare.models.canonical import canonical_digest
+from plugshare.terminal import StatusLine
 
 FORMAT = 1
 #: messages sent to the target's bulk import at a time; the checkpoint moves on after each
@@ -803,46 +804,22 @@ def render_html(document: Mapping[str, Any]) -> str:
 # --- progress on a terminal ---------------------------------------------------------------------------------
 
 
-class ProgressLine:
+class ProgressLine(StatusLine):
     """One line on standard error, rewritten after each chunk; on a stream that is not a terminal (shown only
     when asked), one line each time instead."""
 
     def __init__(self, stream: IO[str], *, show: bool | None = None):
-        self.stream = stream
-        self.terminal = _is_terminal(stream)
-        self.shown = self.terminal if show is None else show
-        self._width = 0
+        super().__init__(stream, show=show)
         self._started = dt.datetime.now(dt.UTC)
 
     def update(self, progress: Progress) -> None:
-        if not self.shown:
-            return
         seconds = (dt.datetime.now(dt.UTC) - self._started).total_seconds()
         if progress.phase == "moving":
             resumed = f", {progress.resumed_after:,} before this run" if progress.resumed_after else ""
-            text = f"  moved {progress.moved:,} of ? records ({progress.chunks:,} chunk(s){resumed}, {seconds:.0f} s)"
+            self.write(f"  moved {progress.moved:,} of ? records ({progress.chunks:,} chunk(s){resumed}, "
+                       f"{seconds:.0f} s)")
         else:
-            text = f"  verifying: compared {progress.verified:,} records ({seconds:.0f} s)"
-        if self.terminal:
-            self.stream.write("\r" + text.ljust(self._width))
-            self._width = max(self._width, len(text))
-        else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """Clear the line, if one was drawn, leaving the cursor where it started."""
-        if self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
-
-
-def _is_terminal(stream: IO[str]) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):
-        return False
+            self.write(f"  verifying: compared {progress.verified:,} records ({seconds:.0f} s)")
 
 
 def api_root(url: str, side: str) -> str:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import IO
 
 from plugshare.conversion import ConversionSummary
+from plugshare.terminal import StatusLine
 
 
-class ProgressLine:
+class ProgressLine(StatusLine):
     """One line on a terminal's standard error, rewritten at most once an interval (five times a second).
 
     ``show`` None (the default) shows the line only when ``stream`` is a terminal, so nothing is
@@ -21,12 +22,11 @@ class ProgressLine:
     """
 
     def __init__(self, stream: IO[str], interval: float = 0.2, *, show: bool | None = None):
-        self.stream = stream
+        super().__init__(stream, show=show)
+        self.terminal = True  # a conversion's line is always rewritten in place, even when asked for in a pipe
         self.interval = interval
-        self.shown = _is_terminal(stream) if show is None else show
         self._started = time.monotonic()
         self._last = self._started
-        self._width = 0
 
     def update(self, summary: ConversionSummary) -> None:
         if not self.shown:
@@ -37,25 +37,8 @@ class ProgressLine:
         self._last = now
         elapsed = now - self._started
         rate = f"{summary.read / elapsed:,.0f} a second, " if elapsed > 0 else ""  # elapsed 0: interval 0
-        text = (f"  read {summary.read:,} records: {summary.converted:,} converted, {summary.quarantined:,} "
-                f"quarantined ({rate}{elapsed:.0f} s)")
-        self.stream.write("\r" + text.ljust(self._width))
-        self._width = max(self._width, len(text))
-        self.stream.flush()
-
-    def finish(self) -> None:
-        """Clear the line, if one was shown, leaving the cursor where it started."""
-        if self._width:
-            self.stream.write("\r" + " " * self._width + "\r")
-            self.stream.flush()
-            self._width = 0
-
-
-def _is_terminal(stream: IO[str]) -> bool:
-    try:
-        return bool(stream.isatty())
-    except (AttributeError, ValueError):  # no isatty, or a closed stream
-        return False
+        self.write(f"  read {summary.read:,} records: {summary.converted:,} converted, {summary.quarantined:,} "
+                   f"quarantined ({rate}{elapsed:.0f} s)")
 
 
 def summary_lines(summary: ConversionSummary, from_key: str, to_key: str, quarantine: Path | None,
