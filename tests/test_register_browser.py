@@ -15,7 +15,7 @@ CHROMIUM, CHROMEDRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver"
 if not (CHROMIUM.exists() and CHROMEDRIVER.exists()):
     pytest.skip("no headless browser: install chromium and chromium-driver (make browser)", allow_module_level=True)
 
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed")
+from selenium import webdriver  # noqa: E402  (a test dependency: installed by make test)
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402

@@ -27,7 +27,7 @@ from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from plugshare.models.canonical import canonical_json
+from plugshare.models.canonical import DuplicateKey, NonJsonConstant, canonical_json, strict_loads
 
 PRIVATE_KEY_FILE = "issuer.key"
 PUBLIC_KEY_FILE = "issuer.pub"
@@ -253,19 +253,6 @@ def document_text(document: Mapping[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    seen: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in seen:
-            raise DocumentError(f"a member is given twice ({key!r})")
-        seen[key] = value
-    return seen
-
-
-def _no_constant(name: str) -> Any:
-    raise DocumentError(f"it holds {name}, which is not JSON")
-
-
 def parse_document(data: bytes | str) -> dict[str, Any]:
     """A signed document from its file's bytes; DocumentError unless they are exactly as ``document_text`` wrote
     them (Windows line endings aside), so no byte can change without it being noticed."""
@@ -277,7 +264,11 @@ def parse_document(data: bytes | str) -> dict[str, Any]:
     else:
         text = data
     try:
-        document = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant)
+        document = strict_loads(text)
+    except DuplicateKey as error:
+        raise DocumentError(f"a member is given twice ({error.key!r})") from None
+    except NonJsonConstant as error:
+        raise DocumentError(f"it holds {error.name}, which is not JSON") from None
     except json.JSONDecodeError as error:
         raise DocumentError(f"it is not JSON ({error.msg} at line {error.lineno})") from None
     if not isinstance(document, dict):

@@ -458,6 +458,15 @@ def require_comparable(trip: AdapterRoundTrip, key: str) -> None:
         raise CheckSkipped(f"nothing of the {key} round trip can be compared: {why}")
 
 
+def comparable_round_trip(ctx: AdapterContext, judged: str) -> AdapterRoundTrip:
+    """The round trip, when there is something in it to compare; skipped, saying why ``judged`` cannot be."""
+    trip = round_trip_of(ctx)
+    if trip.failure:
+        raise CheckSkipped(f"the round trip failed, so {judged}: {trip.failure}")
+    require_comparable(trip, ctx.key)
+    return trip
+
+
 def capped(findings: list[Finding]) -> list[Finding]:
     """At most MAX_FINDINGS findings, the last one counting those left out."""
     if len(findings) <= MAX_FINDINGS:
@@ -651,10 +660,7 @@ def shown(pointer: str, value: Any) -> str:
 def exp_fidelity(ctx: AdapterContext) -> list[Finding]:
     """Each record read back equals, after canonicalisation, the message written, but for the values the
     writer reported lost and the envelope attributes the adapter makes afresh."""
-    trip = round_trip_of(ctx)
-    if trip.failure:
-        raise CheckSkipped(f"the round trip failed, so nothing can be compared: {trip.failure}")
-    require_comparable(trip, ctx.key)
+    trip = comparable_round_trip(ctx, "nothing can be compared")
     findings = []
     for message, back in trip.pairs:
         if back is None:

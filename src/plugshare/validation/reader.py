@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from plugshare.models.canonical import DuplicateKey, NonJsonConstant, strict_loads
 from plugshare.validation.problems import Location, Problem
 
 MAX_MESSAGE_BYTES = 1024 * 1024  # PS-ENV-002
@@ -45,29 +46,14 @@ def _problem(requirement: str, reason: str) -> Problem:
     return Problem(requirement, "MUST", "", reason)
 
 
-class _DuplicateKey(ValueError):
-    pass
-
-
-def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise _DuplicateKey(f"the key {key!r} appears twice in one object")
-        out[key] = value
-    return out
-
-
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _loads(text: str) -> tuple[Any, str | None]:
     """Parse JSON strictly; (value, None) or (None, reason with line and column)."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant), None
-    except _DuplicateKey as exc:
-        return None, f"not a valid message: {exc}"
+        return strict_loads(text), None
+    except DuplicateKey as exc:
+        return None, f"not a valid message: the key {exc.key!r} appears twice in one object"
+    except NonJsonConstant as exc:
+        return None, f"not valid JSON: {exc.name} is not JSON"
     except json.JSONDecodeError as exc:
         where = f"line {exc.lineno} column {exc.colno}" if "\n" in text.rstrip("\n") else f"column {exc.colno}"
         return None, f"not valid JSON: {exc.msg} at {where}"

@@ -17,15 +17,14 @@ from plugshare.conformance.adapter_target import (
     ONE_BAD_RECORD,
     SHOWN,
     capped,
+    comparable_round_trip,
     record_name,
-    require_comparable,
-    round_trip_of,
     shown,
     unsaid,
     value_at,
 )
 from plugshare.conformance.context import AdapterContext
-from plugshare.conformance.model import Check, CheckNotApplicable, CheckSkipped, Finding
+from plugshare.conformance.model import Check, CheckNotApplicable, Finding
 from plugshare.validation.validator import MessageValidator
 
 DOMAIN_PROFILES = ("hr-core", "payroll-core", "council-tax", "business-rates")
@@ -41,10 +40,7 @@ def _adapter(ctx: Any) -> AdapterContext:
 def check_no_silent_loss(ctx: Any) -> list[Finding]:
     """Each value a written message does not get back was reported lost by the writer."""
     ctx = _adapter(ctx)
-    trip = round_trip_of(ctx)
-    if trip.failure:
-        raise CheckSkipped(f"the round trip failed, so loss cannot be judged: {trip.failure}")
-    require_comparable(trip, ctx.key)
+    trip = comparable_round_trip(ctx, "loss cannot be judged")
     findings = []
     for message, back in trip.pairs:
         lost = trip.lost.get(str(message.get("id")), [])
